@@ -1,0 +1,84 @@
+"""Who am I (`/api/me`) and the organization's API keys (`/api/keys`, admin scope)."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import selectors, services
+from accounts.serializers import (
+    ApiKeyCreatedSerializer,
+    ApiKeyCreateSerializer,
+    ApiKeySerializer,
+    MeSerializer,
+)
+from api.inputs import read_params
+from api.pagination import list_response, page_of
+from api.query import parse_window
+from api.schema import error_response
+from api.scopes import Scope
+from api.views import LIST_PARAMETERS
+
+
+class MeView(APIView):
+    @extend_schema(
+        responses=MeSerializer,
+        tags=["keys"],
+        operation_id="me",
+        description="The organization and the key behind this request: the first call to make.",
+    )
+    def get(self, request):
+        api_key = request.auth
+        return Response(MeSerializer({"organization": api_key.org, "api_key": api_key}).data)
+
+
+class ApiKeyListView(APIView):
+    required_scopes = {"*": Scope.ADMIN}
+
+    @extend_schema(
+        responses=ApiKeySerializer(many=True),
+        parameters=LIST_PARAMETERS,
+        tags=["keys"],
+        operation_id="keys_list",
+        description="The organization's API keys, newest first; never their secrets.",
+    )
+    def get(self, request):
+        window = parse_window(read_params(request))
+        items, total = page_of(selectors.api_keys(org_id=request.auth.org_id), window)
+        return list_response(
+            items=items,
+            total=total,
+            window=window,
+            serialize=lambda key: ApiKeySerializer(key).data,
+        )
+
+    @extend_schema(
+        request=ApiKeyCreateSerializer,
+        responses={201: ApiKeyCreatedSerializer, 422: error_response("Unknown scope.")},
+        tags=["keys"],
+        operation_id="keys_create",
+        description="Creates a key. The raw key is in `data.key`, shown this once.",
+    )
+    def post(self, request):
+        serializer = ApiKeyCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        api_key, raw_key = services.create_api_key(
+            org=request.auth.org, **serializer.validated_data
+        )
+        api_key.key = raw_key
+        return Response(ApiKeyCreatedSerializer(api_key).data, status=201)
+
+
+class ApiKeyRevokeView(APIView):
+    required_scopes = {"*": Scope.ADMIN}
+
+    @extend_schema(
+        request=None,
+        responses=ApiKeySerializer,
+        tags=["keys"],
+        operation_id="keys_revoke",
+        description="Revokes a key at once; idempotent.",
+    )
+    def post(self, request, key_id: str):
+        api_key = selectors.api_key(org_id=request.auth.org_id, key_id=key_id)
+        services.revoke_api_key(api_key=api_key)
+        return Response(ApiKeySerializer(api_key).data)

@@ -1,0 +1,125 @@
+"""The one place where errors become HTTP: domain errors, DRF's and Django's exceptions."""
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+
+from api import exceptions as domain
+from api.envelope import SERVER_ERROR, default_error_message
+
+logger = logging.getLogger("api.errors")
+
+DOMAIN_STATUS: list[tuple[type[domain.DomainError], int]] = [
+    (domain.BadRequestError, 400),
+    (domain.InvalidInputError, 422),
+    (domain.NotFoundError, 404),
+    (domain.ConflictError, 409),
+]
+
+
+def status_for_domain_error(exc: domain.DomainError) -> int:
+    for error_class, status in DOMAIN_STATUS:
+        if isinstance(exc, error_class):
+            return status
+    return 400
+
+
+def error_payload(
+    errors: str, detail: Any = None, missing: list[str] | None = None
+) -> dict[str, Any]:
+    payload: dict[str, Any] = {"errors": errors}
+    if detail:
+        payload["errorDetail"] = detail
+    if missing:
+        payload["missingInputVars"] = missing
+    return payload
+
+
+def handle_exception(exc: Exception, context: dict[str, Any]) -> Response:
+    request = context.get("request")
+    response = _response_for(exc)
+    if request is not None:
+        # The request log keeps the sentence; see api.middleware.
+        request._request.api_error = response.data["errors"]
+    return response
+
+
+def _response_for(exc: Exception) -> Response:
+    if isinstance(exc, domain.DomainError):
+        status = status_for_domain_error(exc)
+        return Response(error_payload(exc.message, exc.detail, exc.missing), status=status)
+    if isinstance(exc, Http404):
+        return Response(error_payload(default_error_message(404)), status=404)
+    if isinstance(exc, DjangoPermissionDenied):
+        return Response(error_payload(default_error_message(403)), status=403)
+    if isinstance(exc, RequestDataTooBig):
+        return Response(error_payload(default_error_message(413)), status=413)
+    if isinstance(exc, drf.APIException):
+        return _response_for_drf(exc)
+    logger.exception("Unhandled exception in an API view")
+    return Response(error_payload(SERVER_ERROR), status=500)
+
+
+def _response_for_drf(exc: drf.APIException) -> Response:
+    headers: dict[str, str] = {}
+    status = exc.status_code
+    detail: Any = None
+    missing: list[str] = []
+    if isinstance(exc, drf.ValidationError):
+        message, detail, missing, status = _validation_error(exc)
+    elif isinstance(exc, drf.Throttled):
+        wait = max(1, int(exc.wait or 1))
+        headers["Retry-After"] = str(wait)
+        message = f"Too many requests: retry after {wait} seconds."
+    elif isinstance(exc, drf.MethodNotAllowed):
+        message = f"{exc.detail} Allowed methods are in the Allow header."
+    elif isinstance(exc, drf.UnsupportedMediaType):
+        message = (
+            f"{exc.detail} Send application/json, application/x-www-form-urlencoded "
+            "or multipart/form-data."
+        )
+    elif isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):
+        if isinstance(exc, drf.NotAuthenticated):
+            message = default_error_message(401)
+        else:
+            message = str(exc.detail)
+    elif isinstance(exc, drf.NotFound):
+        message = default_error_message(404)
+    elif isinstance(exc, drf.PermissionDenied):
+        message = str(exc.detail)
+    else:
+        message = str(exc.detail) if isinstance(exc.detail, str) else default_error_message(status)
+    auth_header = getattr(exc, "auth_header", None)
+    if auth_header:
+        headers["WWW-Authenticate"] = auth_header
+    return Response(error_payload(message, detail, missing), status=status, headers=headers)
+
+
+def _validation_error(exc: drf.ValidationError) -> tuple[str, Any, list[str], int]:
+    """A serializer's errors: missing inputs are a 400 (the first thing to fix); wrong values
+    alone are a 422."""
+    detail = exc.detail
+    codes = exc.get_codes()
+    if isinstance(detail, dict) and isinstance(codes, dict):
+        missing = [name for name, code in codes.items() if code == ["required"]]
+        flat = {name: _strings(errors) for name, errors in detail.items() if name not in missing}
+        if missing:
+            names = ", ".join(missing)
+            return f"Required input is missing: {names}.", flat or None, missing, 400
+        first = next(iter(flat))
+        message = f"Some values are not valid; see errorDetail ({first}: {flat[first][0]})"
+        return message, flat, [], 422
+    return "; ".join(_strings(detail)), None, [], 422
+
+
+def _strings(errors: Any) -> list[str]:
+    if isinstance(errors, list):
+        return [str(item) for item in errors]
+    if isinstance(errors, dict):
+        return [f"{key}: {'; '.join(_strings(value))}" for key, value in errors.items()]
+    return [str(errors)]

@@ -1,0 +1,69 @@
+"""Domain errors: what services and selectors raise when a request cannot be carried out.
+
+They know nothing of HTTP; `api.exception_handler` maps each kind to a status code and the
+envelope in one place.
+"""
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """Base class. `message` is one sentence a person can act on."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        detail: dict[str, Any] | str | None = None,
+        missing: list[str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = detail
+        self.missing = missing or []
+
+
+class BadRequestError(DomainError):
+    """The request is malformed: a bad parameter, an unknown key."""
+
+
+class InvalidParameterError(BadRequestError):
+    """One query or body parameter has a value that cannot be used."""
+
+    def __init__(self, parameter: str, problem: str) -> None:
+        super().__init__(
+            f"Invalid value for '{parameter}': {problem}", detail={parameter: [problem]}
+        )
+        self.parameter = parameter
+
+
+class MissingInputError(BadRequestError):
+    """Required inputs were not sent."""
+
+    def __init__(self, missing: list[str]) -> None:
+        names = ", ".join(missing)
+        super().__init__(f"Required input is missing: {names}.", missing=missing)
+
+
+class ExperimentalFeatureRequiredError(BadRequestError):
+    """An experimental route or parameter was used without opting in."""
+
+    def __init__(self, feature: str) -> None:
+        super().__init__(
+            f"This is the experimental feature '{feature}': send the header "
+            f"'X-Experimental: {feature}' to use it.",
+            detail={"X-Experimental": [f"Send '{feature}' to opt in."]},
+        )
+        self.feature = feature
+
+
+class InvalidInputError(DomainError):
+    """The input is well-formed but its values are wrong (a type, an email, an option)."""
+
+
+class NotFoundError(DomainError):
+    """The thing does not exist, or belongs to another organization."""
+
+
+class ConflictError(DomainError):
+    """The change conflicts with what is stored: a duplicate, an ambiguous match."""

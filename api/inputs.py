@@ -1,0 +1,28 @@
+"""Where a view's inputs come from: the query string and, for any method, a body in one of the
+three accepted encodings (GET and DELETE may carry one too)."""
+
+from typing import Any
+
+from django.http import QueryDict
+from rest_framework.request import Request
+
+from api.exceptions import BadRequestError
+from api.parsers import reject_nul
+
+
+def _plain(data: QueryDict) -> dict[str, Any]:
+    return {key: values[0] if len(values) == 1 else values for key, values in data.lists()}
+
+
+def read_params(request: Request) -> dict[str, Any]:
+    """The query string merged with the body's top-level keys (the body wins on a clash)."""
+    reject_nul(request.query_params, "query string")
+    params = _plain(request.query_params)
+    body = request.data
+    if isinstance(body, QueryDict):
+        params.update(_plain(body))
+    elif isinstance(body, dict):
+        params.update(body)
+    elif body:
+        raise BadRequestError("The request body must be a JSON object.")
+    return params

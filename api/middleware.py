@@ -1,0 +1,112 @@
+"""What every request under /api/ goes through before and after its view.
+
+- a guid, in the body (via the renderer) and in `X-Request-Id`, and in every log line;
+- both `/api/x` and `/api/x/` reach the same view, without a redirect;
+- production refuses plain HTTP with a 403 (never a redirect: the key would travel twice);
+- a body over the limit is a 413 before anything reads it;
+- any error Django answers itself (a 500 from a crash outside DRF, say) is put in the envelope;
+- RateLimit-* headers; one row in the request log.
+"""
+
+import time
+import uuid
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from api.envelope import error_response
+from api.log_context import current_request_guid
+from api.services import record_request
+
+API_PREFIX = "/api"
+
+
+def is_api_path(path: str) -> bool:
+    return path == API_PREFIX or path.startswith(API_PREFIX + "/")
+
+
+class ApiRequestMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        guid = uuid.uuid4()
+        request.guid = guid
+        # Not reset on the way out: Django logs 4xx/5xx answers after the middleware returns,
+        # and those lines should carry the guid too. The next request sets its own.
+        current_request_guid.set(str(guid))
+        if is_api_path(request.path_info):
+            response = self._handle_api(request)
+        else:
+            response = self.get_response(request)
+        response["X-Request-Id"] = str(guid)
+        return response
+
+    def _handle_api(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        created_at = timezone.now()
+        if request.path_info != API_PREFIX and request.path_info.endswith("/"):
+            request.path_info = request.path_info.rstrip("/") or API_PREFIX
+            request.path = request.path.rstrip("/")
+        response = self._refuse_early(request) or self.get_response(request)
+        if response.status_code >= 400 and not _is_json(response):
+            response = self._envelope(request, response)
+        state = getattr(request, "rate_limit", None)
+        if state is not None:
+            response["RateLimit-Limit"] = str(state.limit)
+            response["RateLimit-Remaining"] = str(state.remaining)
+            response["RateLimit-Reset"] = str(state.reset)
+        if settings.API_REQUEST_LOG_ENABLED:
+            key = getattr(request, "auth", None)
+            record_request(
+                guid=request.guid,
+                org_id=getattr(key, "org_id", None),
+                api_key_id=getattr(key, "pk", None),
+                api_key_prefix=getattr(key, "prefix", ""),
+                method=request.method or "",
+                path=request.get_full_path(),
+                status=response.status_code,
+                duration_ms=(time.perf_counter() - started) * 1000,
+                error=getattr(request, "api_error", "") if response.status_code >= 400 else "",
+                created_at=created_at,
+            )
+        return response
+
+    @staticmethod
+    def _refuse_early(request: HttpRequest) -> HttpResponse | None:
+        if settings.API_REQUIRE_HTTPS and not request.is_secure():
+            return error_response(
+                request,
+                status=403,
+                errors="This API is served over HTTPS only: send the request to https://.",
+            )
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return error_response(
+                request, status=400, errors="The Content-Length header is not a number."
+            )
+        if length > settings.API_MAX_BODY_BYTES:
+            return error_response(
+                request,
+                status=413,
+                errors=(
+                    f"The request body is {length} bytes; the limit is "
+                    f"{settings.API_MAX_BODY_BYTES} bytes."
+                ),
+            )
+        return None
+
+    @staticmethod
+    def _envelope(request: HttpRequest, original: HttpResponse) -> HttpResponse:
+        response = error_response(request, status=original.status_code)
+        for header in ("Allow", "Retry-After", "WWW-Authenticate"):
+            if original.has_header(header):
+                response[header] = original[header]
+        return response
+
+
+def _is_json(response: HttpResponse) -> bool:
+    return response.get("Content-Type", "").startswith("application/json")

@@ -1,0 +1,117 @@
+"""OpenAPI as the API really answers: `data` inside the envelope, `pagination` on lists, and the
+error envelope on every error code a route can give."""
+
+from typing import Any
+
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+
+PAGINATION_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "total": {"type": "integer", "description": "Exact number of items matching."},
+        "limit": {"type": "integer"},
+        "offset": {"type": "integer"},
+    },
+    "required": ["total", "limit", "offset"],
+}
+REQUEST_ID_HEADER = {
+    "X-Request-Id": {
+        "schema": {"type": "string", "format": "uuid"},
+        "description": "The request's guid, the same as `guid` in the body.",
+    }
+}
+ERROR_DESCRIPTIONS = {
+    "400": "Malformed request: a bad parameter or body, or missing inputs (`missingInputVars`).",
+    "401": "No API key, or an unknown or revoked one.",
+    "403": "The key's scope does not allow this, or the request was not made over HTTPS.",
+    "404": "Not found, or it belongs to another organization.",
+    "409": "Conflict with the stored state.",
+    "413": "The body is over the size limit.",
+    "415": "Unsupported Content-Type.",
+    "422": "Well-formed input with wrong values; `errorDetail` says which.",
+    "429": "Throttled; retry after `Retry-After` seconds.",
+}
+
+
+@extend_schema_field(
+    {"oneOf": [{"type": "object", "additionalProperties": True}, {"type": "string"}]}
+)
+class ErrorDetailField(serializers.JSONField):
+    pass
+
+
+class ErrorEnvelopeSerializer(serializers.Serializer):
+    success = serializers.BooleanField(read_only=True, help_text="Always false.")
+    guid = serializers.UUIDField(read_only=True, help_text="Quote it to support.")
+    errors = serializers.CharField(read_only=True, help_text="One sentence a person can act on.")
+    errorDetail = ErrorDetailField(
+        required=False, help_text="Per-input problems, keyed by input (object) or a sentence."
+    )
+    missingInputVars = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="Required inputs not sent."
+    )
+
+    class Meta:
+        ref_name = "ErrorEnvelope"
+
+
+def error_response(description: str = "") -> OpenApiResponse:
+    """For `@extend_schema(responses={409: error_response("…")})`."""
+    return OpenApiResponse(response=ErrorEnvelopeSerializer, description=description)
+
+
+class EnvelopeAutoSchema(AutoSchema):
+    def _get_response_for_code(
+        self, serializer, status_code, media_types=None, direction="response"
+    ):
+        result = super()._get_response_for_code(serializer, status_code, media_types, direction)
+        if "200" <= str(status_code) < "300":
+            for media in result.get("content", {}).values():
+                media["schema"] = self._envelope(media["schema"])
+            result.setdefault("headers", {}).update(REQUEST_ID_HEADER)
+        return result
+
+    def _envelope(self, data_schema: dict[str, Any]) -> dict[str, Any]:
+        properties: dict[str, Any] = {
+            "success": {"type": "boolean", "description": "True on success."},
+            "guid": {"type": "string", "format": "uuid", "description": "The request's guid."},
+            "data": data_schema,
+        }
+        required = ["success", "guid", "data"]
+        if data_schema.get("type") == "array":
+            properties["pagination"] = self._component("Pagination", PAGINATION_SCHEMA)
+            required.append("pagination")
+        return {"type": "object", "properties": properties, "required": required}
+
+    def _component(self, name: str, schema: dict[str, Any]) -> dict[str, str]:
+        component = ResolvedComponent(
+            name=name, type=ResolvedComponent.SCHEMA, schema=schema, object=name
+        )
+        self.registry.register_on_missing(component)
+        return component.ref
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        for code in self._error_codes():
+            if code not in responses:
+                response = self._get_response_for_code(
+                    ErrorEnvelopeSerializer, code, direction=direction
+                )
+                response["description"] = ERROR_DESCRIPTIONS[code]
+                responses[code] = response
+        return dict(sorted(responses.items()))
+
+    def _error_codes(self) -> list[str]:
+        if all(isinstance(permission, AllowAny) for permission in self.view.get_permissions()):
+            return []
+        # Any authenticated route may get a malformed body or query (GET and DELETE accept a
+        # body too), a bad key, too little scope, a body too large, a foreign Content-Type or
+        # too many requests.
+        codes = ["400", "401", "403", "413", "415", "429"]
+        if "{" in self.path:
+            codes.append("404")
+        return codes

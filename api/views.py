@@ -1,0 +1,129 @@
+"""The api app's own routes: the index, the request log, the experimental flags, and the
+envelope-shaped 404 for any unknown path under /api/."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.exceptions import NotFound
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api import selectors
+from api.experimental import HEADER, all_features
+from api.inputs import read_params
+from api.pagination import list_response, page_of
+from api.query import parse_sort, parse_window
+from api.serializers import ApiIndexSerializer, ExperimentalFeatureSerializer, RequestLogSerializer
+
+LIST_PARAMETERS = [
+    OpenApiParameter("limit", int, description="Items per page: default 100, at most 1,000."),
+    OpenApiParameter("offset", int, description="Items to skip, default 0."),
+    OpenApiParameter("page", int, description="Page number from 1 (instead of offset)."),
+    OpenApiParameter("page_size", int, description="Items per page (instead of limit)."),
+]
+
+
+class ApiIndexView(APIView):
+    """Where to go next: the docs and the first authenticated call."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = []
+
+    @extend_schema(responses=ApiIndexSerializer, tags=["api"], operation_id="api_index")
+    def get(self, request):
+        return Response(
+            {
+                "name": "Recordbase API",
+                "docs": "/api/docs",
+                "redoc": "/api/redoc",
+                "schema": "/api/schema",
+                "me": "/api/me",
+            }
+        )
+
+
+class ExperimentalFeaturesView(APIView):
+    @extend_schema(
+        responses=ExperimentalFeatureSerializer(many=True),
+        tags=["api"],
+        operation_id="experimental_list",
+        description="The experimental features that exist; opt in with `X-Experimental: <name>`.",
+    )
+    def get(self, request):
+        features = [
+            {
+                "name": feature.name,
+                "description": feature.description,
+                "header": f"{HEADER}: {feature.name}",
+            }
+            for feature in all_features()
+        ]
+        response = Response(features)
+        response.pagination = {"total": len(features), "limit": len(features), "offset": 0}
+        return response
+
+
+class RequestLogListView(APIView):
+    @extend_schema(
+        responses=RequestLogSerializer(many=True),
+        tags=["api"],
+        operation_id="requests_list",
+        parameters=[
+            *LIST_PARAMETERS,
+            OpenApiParameter(
+                "sort",
+                str,
+                description=(
+                    "created_at, status or duration_ms; '-' for descending. Default -created_at."
+                ),
+            ),
+        ],
+        description="Your organization's recent API requests, newest first (kept 14 days).",
+    )
+    def get(self, request):
+        params = read_params(request)
+        window = parse_window(params)
+        sort = parse_sort(params, allowed=selectors.REQUEST_LOG_SORT_KEYS, default="-created_at")
+        queryset = selectors.request_logs(org_id=request.auth.org_id, sort=sort)
+        items, total = page_of(queryset, window)
+        return list_response(
+            items=items,
+            total=total,
+            window=window,
+            serialize=lambda entry: RequestLogSerializer(entry).data,
+        )
+
+
+class RequestLogDetailView(APIView):
+    @extend_schema(
+        responses=RequestLogSerializer,
+        tags=["api"],
+        operation_id="requests_retrieve",
+        description="What the server recorded about one of your requests, by its guid.",
+    )
+    def get(self, request, guid: str):
+        entry = selectors.request_log(org_id=request.auth.org_id, guid=guid)
+        return Response(RequestLogSerializer(entry).data)
+
+
+@extend_schema(exclude=True)
+class NotFoundView(APIView):
+    """Any path under /api/ that no route matches: a 404 in the envelope, whatever the method."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = []
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        # Every method, known to HTTP or not, is a 404 here rather than a 405.
+        raise NotFound()
+
+    options = http_method_not_allowed
+
+
+class SchemaView(SpectacularAPIView):
+    """The OpenAPI document: YAML by default, JSON with `?format=json` or Accept."""
+
+    content_negotiation_class = DefaultContentNegotiation

@@ -1,0 +1,1 @@
+"""The contacts system object (issue #5)."""

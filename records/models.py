@@ -1,0 +1,1 @@
+"""Objects, field definitions and records (issue #4)."""

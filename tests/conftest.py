@@ -1,0 +1,127 @@
+"""Shared fixtures: organizations, API keys of each scope, and an HTTP client that speaks the
+envelope (`ApiClient`)."""
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from accounts.models import ApiKey, Organization
+from accounts.services import create_api_key, create_organization
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle_windows():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+class ApiResponse:
+    """A response plus its decoded envelope, with the checks every API answer must pass."""
+
+    def __init__(self, response) -> None:
+        self.raw = response
+        self.status = response.status_code
+        self.headers = response.headers
+        self.body: dict[str, Any] = json.loads(response.content)
+
+    @property
+    def data(self) -> Any:
+        return self.body["data"]
+
+    def assert_envelope(self) -> "ApiResponse":
+        assert self.headers["Content-Type"].startswith("application/json")
+        assert self.body["guid"] == self.headers["X-Request-Id"]
+        if self.status < 400:
+            assert self.body["success"] is True
+            assert "data" in self.body
+        else:
+            assert self.body["success"] is False
+            assert isinstance(self.body["errors"], str) and self.body["errors"]
+            assert "Traceback" not in self.raw.content.decode()
+        return self
+
+
+class ApiClient:
+    """Calls the API through Django's WSGI handler with a real key, like curl would."""
+
+    def __init__(self, raw_key: str | None = None, **defaults: str) -> None:
+        self.client = Client(raise_request_exception=False)
+        self.raw_key = raw_key
+        self.defaults = defaults
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        content_type: str = "application/json",
+        raw: bytes | str | None = None,
+        **headers: str,
+    ) -> ApiResponse:
+        extra = dict(self.defaults)
+        if self.raw_key is not None:
+            extra["HTTP_AUTHORIZATION"] = f"Bearer {self.raw_key}"
+        extra.update(headers)
+        data: Any = raw if raw is not None else (json.dumps(body) if body is not None else "")
+        if method.upper() == "GET" and raw is None and body is None:
+            response = self.client.get(path, **extra)
+        else:
+            response = self.client.generic(
+                method.upper(), path, data=data, content_type=content_type, **extra
+            )
+        return ApiResponse(response)
+
+    def get(self, path: str, **kwargs: Any) -> ApiResponse:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, body: Any = None, **kwargs: Any) -> ApiResponse:
+        return self.request("POST", path, body, **kwargs)
+
+
+@pytest.fixture
+def org(db) -> Organization:
+    return create_organization(name="Acme Inc")
+
+
+@pytest.fixture
+def other_org(db) -> Organization:
+    return create_organization(name="Globex")
+
+
+@pytest.fixture
+def make_key(db) -> Callable[..., tuple[ApiKey, str]]:
+    def make(org: Organization, scope: str = "read", name: str = "") -> tuple[ApiKey, str]:
+        return create_api_key(org=org, scope=scope, name=name)
+
+    return make
+
+
+@pytest.fixture
+def read_api(org, make_key) -> ApiClient:
+    return ApiClient(make_key(org, "read")[1])
+
+
+@pytest.fixture
+def write_api(org, make_key) -> ApiClient:
+    return ApiClient(make_key(org, "write")[1])
+
+
+@pytest.fixture
+def admin_api(org, make_key) -> ApiClient:
+    return ApiClient(make_key(org, "admin")[1])
+
+
+@pytest.fixture
+def other_admin_api(other_org, make_key) -> ApiClient:
+    return ApiClient(make_key(other_org, "admin")[1])
+
+
+@pytest.fixture
+def anonymous_api(db) -> ApiClient:
+    return ApiClient()

@@ -1,0 +1,1 @@
+"""Events, endpoints and deliveries (issue #6)."""
