@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from accounts.models import ApiKey, Organization
 from api.scopes import Scope
+from api.serializers import StrictInputSerializer
 
 
 class OrganizationSerializer(serializers.ModelSerializer):
@@ -39,7 +40,7 @@ class ApiKeyCreatedSerializer(ApiKeySerializer):
         read_only_fields = fields
 
 
-class ApiKeyCreateSerializer(serializers.Serializer):
+class ApiKeyCreateSerializer(StrictInputSerializer):
     scope = serializers.ChoiceField(choices=Scope.choices)
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 

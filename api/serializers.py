@@ -1,6 +1,25 @@
+from collections.abc import Mapping
+
 from rest_framework import serializers
 
+from api.exceptions import BadRequestError
 from api.models import RequestLog
+
+
+class StrictInputSerializer(serializers.Serializer):
+    """An input serializer that refuses keys it does not know (a typo is a 400, not ignored)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, Mapping):
+            raise BadRequestError("The request body must be a JSON object.")
+        unknown = sorted(str(key) for key in data if key not in self.fields)
+        if unknown:
+            valid = ", ".join(self.fields)
+            raise BadRequestError(
+                f"Unknown input: {', '.join(unknown)}. Valid inputs: {valid}.",
+                detail={key: ["Unknown input."] for key in unknown},
+            )
+        return super().to_internal_value(data)
 
 
 class RequestLogSerializer(serializers.ModelSerializer):

@@ -14,6 +14,12 @@ from accounts.services import create_api_key, create_organization
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Logins are part of admin tests; a slow hasher only makes them slow.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _fresh_throttle_windows():
     cache.clear()
     yield

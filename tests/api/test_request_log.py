@@ -1,0 +1,113 @@
+"""`GET /api/requests` and `/api/requests/{guid}`: what the server recorded, own org only;
+the purge command keeps 14 days."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from api.models import RequestLog
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_request_can_be_found_by_its_guid(read_api):
+    failed = read_api.get("/api/requests?limit=-1").assert_envelope()
+    assert failed.status == 400
+    guid = failed.body["guid"]
+    response = read_api.get(f"/api/requests/{guid}").assert_envelope()
+    assert response.status == 200
+    entry = response.data
+    assert entry["guid"] == guid
+    assert entry["method"] == "GET"
+    assert entry["path"] == "/api/requests?limit=-1"
+    assert entry["status"] == 400
+    assert entry["error"] == failed.body["errors"]
+    assert entry["duration_ms"] >= 0
+    assert entry["created_at"]
+
+
+def test_another_orgs_guid_is_404(read_api, other_admin_api):
+    theirs = other_admin_api.get("/api/me").assert_envelope().body["guid"]
+    response = read_api.get(f"/api/requests/{theirs}").assert_envelope()
+    assert response.status == 404
+    assert response.body["errors"] == (
+        f"No request with guid '{theirs}' was recorded for this organization."
+    )
+
+
+@pytest.mark.parametrize("guid", ["nope", "00000000-0000-0000-0000-000000000000", "1" * 300])
+def test_unknown_guid_is_404(read_api, guid):
+    assert read_api.get(f"/api/requests/{guid}").assert_envelope().status == 404
+
+
+def test_list_is_newest_first_and_only_own(read_api, other_admin_api):
+    other_admin_api.get("/api/me")
+    guids = [read_api.get("/api/me").body["guid"] for _ in range(3)]
+    response = read_api.get("/api/requests").assert_envelope()
+    assert [item["guid"] for item in response.data] == list(reversed(guids))
+    assert response.body["pagination"] == {"total": 3, "limit": 100, "offset": 0}
+
+
+def test_list_sorts_by_status(read_api):
+    read_api.get("/api/requests?limit=x")
+    read_api.get("/api/me")
+    response = read_api.get("/api/requests?sort=status").assert_envelope()
+    statuses = [item["status"] for item in response.data]
+    assert statuses == sorted(statuses)
+
+
+def test_unauthenticated_requests_are_recorded_without_an_org(anonymous_api):
+    response = anonymous_api.get("/api/me")
+    entry = RequestLog.objects.get(guid=response.body["guid"])
+    assert entry.org_id is None and entry.status == 401
+
+
+def test_purge_removes_older_than_14_days_and_keeps_the_rest(read_api, org):
+    now = timezone.now()
+    for index, age in enumerate(
+        [
+            timedelta(days=15),
+            timedelta(days=14, minutes=1),
+            timedelta(days=13, hours=23),
+            timedelta(hours=1),
+        ]
+    ):
+        RequestLog.objects.create(
+            guid=f"00000000-0000-0000-0000-00000000000{index}",
+            org_id=org.id,
+            method="GET",
+            path="/api/me",
+            status=200,
+            duration_ms=1,
+            created_at=now - age,
+        )
+    call_command("purge_request_logs")
+    kept = set(RequestLog.objects.values_list("guid", flat=True))
+    assert {str(guid) for guid in kept} == {
+        "00000000-0000-0000-0000-000000000002",
+        "00000000-0000-0000-0000-000000000003",
+    }
+
+
+def test_request_log_can_be_turned_off(read_api, settings):
+    settings.API_REQUEST_LOG_ENABLED = False
+    read_api.get("/api/me")
+    assert RequestLog.objects.count() == 0
+
+
+def test_list_query_count_does_not_grow(read_api, django_assert_num_queries):
+    read_api.get("/api/me")
+    with django_assert_num_queries(4):  # key, count, page, log row
+        read_api.get("/api/requests")
+    for _ in range(10):
+        read_api.get("/api/me")
+    with django_assert_num_queries(4):
+        assert len(read_api.get("/api/requests").data) >= 10
+
+
+def test_detail_query_count(read_api, django_assert_num_queries):
+    guid = read_api.get("/api/me").body["guid"]
+    with django_assert_num_queries(3):  # key, the entry, log row
+        read_api.get(f"/api/requests/{guid}")

@@ -1,0 +1,102 @@
+"""The OpenAPI document: valid, served offline, and describing the envelope as sent."""
+
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def schema() -> dict:
+    response = Client().get("/api/schema?format=json")
+    assert response.status_code == 200
+    return json.loads(response.content)
+
+
+def test_spectacular_validates_without_warnings():
+    out = io.StringIO()
+    call_command(
+        "spectacular", "--validate", "--fail-on-warn", "--format", "openapi-json", stdout=out
+    )
+    assert json.loads(out.getvalue())["openapi"].startswith("3.")
+
+
+def test_schema_is_served_as_yaml_by_default():
+    response = Client().get("/api/schema")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.oai.openapi")
+    assert response.content.startswith(b"openapi: 3")
+
+
+@pytest.mark.parametrize("path", ["/api/docs", "/api/redoc"])
+def test_docs_pages_load_their_assets_locally(path):
+    response = Client().get(path)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "cdn.jsdelivr.net" not in page and "unpkg.com" not in page
+    assert "/static/drf_spectacular_sidecar/" in page
+
+
+def test_both_security_schemes(schema):
+    schemes = schema["components"]["securitySchemes"]
+    assert schemes["bearerAuth"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "`Authorization: Bearer <API key>`",
+    }
+    assert schemes["basicAuth"]["scheme"] == "basic"
+    assert schema["paths"]["/api/me"]["get"]["security"] == [{"bearerAuth": []}, {"basicAuth": []}]
+
+
+def test_success_is_wrapped_in_the_envelope(schema):
+    ok = schema["paths"]["/api/me"]["get"]["responses"]["200"]
+    body = ok["content"]["application/json"]["schema"]
+    assert body["required"] == ["success", "guid", "data"]
+    assert body["properties"]["data"] == {"$ref": "#/components/schemas/Me"}
+    assert "X-Request-Id" in ok["headers"]
+
+
+def test_lists_carry_pagination(schema):
+    body = schema["paths"]["/api/keys"]["get"]["responses"]["200"]["content"]["application/json"][
+        "schema"
+    ]
+    assert body["properties"]["data"]["type"] == "array"
+    assert body["properties"]["pagination"] == {"$ref": "#/components/schemas/Pagination"}
+    assert "pagination" in body["required"]
+    assert schema["components"]["schemas"]["Pagination"]["required"] == ["total", "limit", "offset"]
+
+
+def test_errors_use_the_error_envelope(schema):
+    responses = schema["paths"]["/api/keys/{key_id}/revoke"]["post"]["responses"]
+    assert set(responses) == {"200", "400", "401", "403", "404", "413", "415", "429"}
+    for code in ("400", "401", "403", "404", "429"):
+        ref = responses[code]["content"]["application/json"]["schema"]
+        assert ref == {"$ref": "#/components/schemas/ErrorEnvelope"}
+    error = schema["components"]["schemas"]["ErrorEnvelope"]
+    assert set(error["properties"]) == {
+        "success",
+        "guid",
+        "errors",
+        "errorDetail",
+        "missingInputVars",
+    }
+    assert set(error["required"]) == {"success", "guid", "errors"}
+
+
+def test_create_answers_201_and_declares_its_422(schema):
+    responses = schema["paths"]["/api/keys"]["post"]["responses"]
+    assert "201" in responses and "200" not in responses
+    assert "422" in responses
+
+
+def test_routes_without_a_body_declare_none(schema):
+    assert "requestBody" not in schema["paths"]["/api/keys/{key_id}/revoke"]["post"]
+    assert "requestBody" not in schema["paths"]["/api/me"]["get"]
+
+
+def test_paths_have_no_trailing_slash(schema):
+    assert all(not path.endswith("/") for path in schema["paths"])
