@@ -5,12 +5,13 @@
 - production refuses plain HTTP with a 403 (never a redirect: the key would travel twice);
 - a body over the limit is a 413 before anything reads it;
 - any error Django answers itself (a 500 from a crash outside DRF, say) is put in the envelope;
-- RateLimit-* headers; one row in the request log.
+- RateLimit-* headers; one row in the request log, written once the answer is sent.
 """
 
 import time
 import uuid
 from collections.abc import Callable
+from functools import partial
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -60,17 +61,22 @@ class ApiRequestMiddleware:
             response["RateLimit-Reset"] = str(state.reset)
         if settings.API_REQUEST_LOG_ENABLED:
             key = getattr(request, "auth", None)
-            record_request(
-                guid=request.guid,
-                org_id=getattr(key, "org_id", None),
-                api_key_id=getattr(key, "pk", None),
-                api_key_prefix=getattr(key, "prefix", ""),
-                method=request.method or "",
-                path=request.get_full_path(),
-                status=response.status_code,
-                duration_ms=(time.perf_counter() - started) * 1000,
-                error=getattr(request, "api_error", "") if response.status_code >= 400 else "",
-                created_at=created_at,
+            # Written when the server closes the response, after the client has the bytes, so
+            # the client does not wait for the INSERT (the test client closes it at once).
+            response._resource_closers.append(
+                partial(
+                    record_request,
+                    guid=request.guid,
+                    org_id=getattr(key, "org_id", None),
+                    api_key_id=getattr(key, "pk", None),
+                    api_key_prefix=getattr(key, "prefix", ""),
+                    method=request.method or "",
+                    path=request.get_full_path(),
+                    status=response.status_code,
+                    duration_ms=(time.perf_counter() - started) * 1000,
+                    error=getattr(request, "api_error", "") if response.status_code >= 400 else "",
+                    created_at=created_at,
+                )
             )
         return response
 

@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from api.models import RequestLog
+from tests.conftest import ApiClient
 
 pytestmark = pytest.mark.django_db
 
@@ -111,3 +112,19 @@ def test_detail_query_count(read_api, django_assert_num_queries):
     guid = read_api.get("/api/me").body["guid"]
     with django_assert_num_queries(3):  # key, the entry, log row
         read_api.get(f"/api/requests/{guid}")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_written_outside_a_transaction_as_in_production(org, make_key):
+    """Outside the test transaction the write takes the production path (on PostgreSQL, the
+    INSERT that does not wait for the WAL flush)."""
+    _, raw = make_key(org, "read")
+    response = ApiClient(raw).get("/api/me?x=1")
+    entry = RequestLog.objects.get(guid=response.body["guid"])
+    assert (entry.org_id, entry.method, entry.path, entry.status) == (
+        org.id,
+        "GET",
+        "/api/me?x=1",
+        200,
+    )
+    assert entry.api_key_prefix == raw[:15]
