@@ -194,7 +194,9 @@ SPECTACULAR_SETTINGS = {
         "wrapped in an envelope: `success`, `guid` (also in the `X-Request-Id` header) and "
         "`data` (with `pagination` on lists), or `errors`, `errorDetail` and "
         "`missingInputVars` on failure. Authenticate with `Authorization: Bearer <key>` or "
-        "HTTP Basic with the key as the user name and an empty password."
+        "HTTP Basic with the key as the user name and an empty password. Request bodies are "
+        "shown as JSON; `application/x-www-form-urlencoded` and `multipart/form-data` are "
+        "accepted too, and GET and DELETE accept a body as well as the query string."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
