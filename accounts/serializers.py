@@ -41,7 +41,12 @@ class ApiKeyCreatedSerializer(ApiKeySerializer):
 
 
 class ApiKeyCreateSerializer(StrictInputSerializer):
-    scope = serializers.ChoiceField(choices=Scope.choices)
+    scope = serializers.ChoiceField(
+        choices=Scope.choices,
+        error_messages={
+            "invalid_choice": f'"{{input}}" is not a scope; use one of {", ".join(Scope.values)}.'
+        },
+    )
     name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 

@@ -4,7 +4,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
 from django.http import Http404
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -59,6 +59,11 @@ def _response_for(exc: Exception) -> Response:
         return Response(error_payload(default_error_message(403)), status=403)
     if isinstance(exc, RequestDataTooBig):
         return Response(error_payload(default_error_message(413)), status=413)
+    if isinstance(exc, TooManyFieldsSent):
+        message = "The form body has too many fields; send JSON for large inputs."
+        return Response(error_payload(message), status=400)
+    if isinstance(exc, SuspiciousOperation):
+        return Response(error_payload(default_error_message(400)), status=400)
     if isinstance(exc, drf.APIException):
         return _response_for_drf(exc)
     logger.exception("Unhandled exception in an API view")
@@ -111,8 +116,12 @@ def _validation_error(exc: drf.ValidationError) -> tuple[str, Any, list[str], in
         if missing:
             names = ", ".join(missing)
             return f"Required input is missing: {names}.", flat or None, missing, 400
-        first = next(iter(flat))
-        message = f"Some values are not valid; see errorDetail ({first}: {flat[first][0]})"
+        if len(flat) == 1:
+            name, problems = next(iter(flat.items()))
+            message = f"Invalid value for '{name}': {problems[0]}"
+        else:
+            names = ", ".join(f"'{name}'" for name in flat)
+            message = f"Invalid values for {names}; see errorDetail."
         return message, flat, [], 422
     return "; ".join(_strings(detail)), None, [], 422
 

@@ -74,27 +74,58 @@ def test_revoking_an_unknown_key_is_404(admin_api, key_id):
 
 
 @pytest.mark.parametrize(
-    ("body", "status", "detail_key"),
+    ("body", "status", "detail"),
     [
         ({}, 400, None),
         ({"name": "x"}, 400, None),
-        ({"scope": "root"}, 422, "scope"),
-        ({"scope": 7}, 422, "scope"),
-        ({"scope": ["read"]}, 422, "scope"),
-        ({"scope": "read", "name": "x" * 201}, 422, "name"),
-        ({"scope": "read", "name": {"a": 1}}, 422, "name"),
+        (
+            {"scope": "root"},
+            422,
+            {"scope": ['"root" is not a scope; use one of read, write, admin.']},
+        ),
+        ({"scope": 7}, 422, {"scope": ['"7" is not a scope; use one of read, write, admin.']}),
+        (
+            {"scope": "read", "name": "x" * 201},
+            422,
+            {"name": ["Ensure this field has no more than 200 characters."]},
+        ),
+        ({"scope": "read", "name": {"a": 1}}, 422, {"name": ["Not a valid string."]}),
+        ({"scope": "read", "name": None}, 422, {"name": ["This field may not be null."]}),
     ],
 )
-def test_create_rejects_bad_input_and_writes_nothing(admin_api, body, status, detail_key):
+def test_create_rejects_bad_input_and_writes_nothing(admin_api, body, status, detail):
     before = ApiKey.objects.count()
     response = admin_api.post("/api/keys", body).assert_envelope()
     assert response.status == status
     if status == 400:
         assert response.body["missingInputVars"] == ["scope"]
         assert response.body["errors"] == "Required input is missing: scope."
+        assert "errorDetail" not in response.body
     else:
-        assert list(response.body["errorDetail"]) == [detail_key]
+        assert response.body["errorDetail"] == detail
+        name, problems = next(iter(detail.items()))
+        assert response.body["errors"] == f"Invalid value for '{name}': {problems[0]}"
     assert ApiKey.objects.count() == before
+
+
+def test_several_bad_values_are_named_together(admin_api):
+    response = admin_api.post("/api/keys", {"scope": "x", "name": ["y"]}).assert_envelope()
+    assert response.status == 422
+    assert response.body["errors"] == "Invalid values for 'scope', 'name'; see errorDetail."
+    assert set(response.body["errorDetail"]) == {"scope", "name"}
+
+
+def test_missing_and_wrong_together_is_a_400_that_lists_both(admin_api):
+    response = admin_api.post("/api/keys", {"name": ["y"]}).assert_envelope()
+    assert response.status == 400
+    assert response.body["missingInputVars"] == ["scope"]
+    assert response.body["errorDetail"] == {"name": ["Not a valid string."]}
+
+
+def test_create_query_count(admin_api, django_assert_num_queries):
+    admin_api.get("/api/me")
+    with django_assert_num_queries(3):  # key lookup, insert, request log
+        assert admin_api.post("/api/keys", {"scope": "read"}).status == 201
 
 
 def test_create_refuses_unknown_inputs(admin_api):

@@ -180,3 +180,45 @@ def test_api_index_needs_no_key():
     response = ApiClient().get("/api").assert_envelope()
     assert response.status == 200
     assert response.data["docs"] == "/api/docs"
+
+
+def test_too_many_form_fields_is_a_400(admin_api):
+    body = "&".join(f"f{index}=1" for index in range(1100))
+    response = admin_api.post(
+        "/api/keys", raw=body, content_type="application/x-www-form-urlencoded"
+    ).assert_envelope()
+    assert response.status == 400
+    assert response.body["errors"] == (
+        "The form body has too many fields; send JSON for large inputs."
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "parameter"),
+    [
+        ({"limit": True}, "limit"),
+        ({"limit": {"a": 1}}, "limit"),
+        ({"limit": 1e300}, "limit"),
+        ({"offset": -0.5}, "offset"),
+        ({"sort": 5}, "sort"),
+        ({"sort": ["status"]}, None),
+    ],
+)
+def test_wrong_types_in_a_get_body_name_the_parameter(read_api, body, parameter):
+    response = read_api.request("GET", "/api/requests", body).assert_envelope()
+    if parameter is None:  # a one-item list counts as the value
+        assert response.status == 200
+        return
+    assert response.status == 400
+    assert list(response.body["errorDetail"]) == [parameter]
+
+
+def test_huge_integer_in_json_is_a_400(admin_api):
+    response = admin_api.post("/api/keys", raw='{"scope": ' + "9" * 5000 + "}").assert_envelope()
+    assert response.status == 400
+    assert response.body["errors"].startswith("The request body is not valid JSON")
+
+
+def test_disallowed_host_is_a_400_in_the_envelope(anonymous_api):
+    response = anonymous_api.get("/api/me", HTTP_HOST="evil.example.com").assert_envelope()
+    assert response.status == 400

@@ -55,3 +55,9 @@ def test_experimental_lists_the_flags_that_exist(read_api):
         "header": f"X-Experimental: {TEST_FEATURE}",
     } in response.data
     assert response.body["pagination"]["total"] == len(response.data)
+
+
+def test_experimental_query_count(read_api, django_assert_num_queries):
+    read_api.get("/api/me")
+    with django_assert_num_queries(2):  # key lookup, request log
+        read_api.get("/api/experimental")
