@@ -16,5 +16,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("api.urls")),
     path("", include("accounts.urls")),
+    path("", include("records.urls")),
     *fallback_urlpatterns,
 ]

@@ -1,0 +1,45 @@
+"""What every field type provides. Adding a type means one small class in this package."""
+
+from typing import Any, ClassVar
+
+from django import forms
+
+EQUALITY = ("", "not", "in", "isnull")
+ORDERED = ("lt", "lte", "gt", "gte")
+TEXTUAL = ("contains", "icontains", "startswith", "endswith")
+
+
+class FieldValueError(ValueError):
+    """A value that does not fit the field; the message says what was expected."""
+
+
+class FieldOptionsError(ValueError):
+    """A field definition whose options do not fit its type."""
+
+
+class FieldType:
+    name: ClassVar[str]
+    operators: ClassVar[tuple[str, ...]] = EQUALITY
+    # How stored values compare when sorting and in lt/gt filters: "text", "number", "boolean".
+    sort_as: ClassVar[str] = "text"
+    json_schema: ClassVar[dict[str, Any]] = {}
+
+    def clean_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        """The options this type keeps; unknown ones are refused."""
+        if options:
+            raise FieldOptionsError(f"The {self.name} type takes no options.")
+        return {}
+
+    def normalize(self, value: Any, options: dict[str, Any]) -> Any:
+        """The stored form of a value sent by a client (never None: None clears)."""
+        raise NotImplementedError
+
+    def filter_operand(self, value: Any, options: dict[str, Any]) -> Any:
+        """The stored form of a filter operand; query strings send text, so parse it."""
+        return self.normalize(value, options)
+
+    def form_field(self, options: dict[str, Any], **kwargs: Any) -> forms.Field:
+        return forms.CharField(**kwargs)
+
+    def openapi_schema(self, options: dict[str, Any]) -> dict[str, Any]:
+        return dict(self.json_schema)

@@ -1,0 +1,33 @@
+"""Reads of the records app."""
+
+from uuid import UUID
+
+from django.db.models import Prefetch, QuerySet
+
+from api.exceptions import NotFoundError
+from api.tenancy import for_org
+from records.models import Field, Object
+
+
+def objects(*, org_id: UUID) -> QuerySet[Object]:
+    fields = Prefetch("fields", queryset=Field.objects.order_by("position", "created_at"))
+    return for_org(Object, org_id=org_id).prefetch_related(fields).order_by("api_name")
+
+
+def object_by_api_name(*, org_id: UUID, api_name: str) -> Object:
+    found = objects(org_id=org_id).filter(api_name=api_name).first()
+    if found is None:
+        raise NotFoundError(f"No object called '{api_name}' exists in this organization.")
+    return found
+
+
+def field_by_name(*, obj: Object, name: str) -> Field:
+    """A field by its api_name or one of its former names (aliases)."""
+    fields = list(obj.fields.all())
+    for field in fields:
+        if field.api_name == name:
+            return field
+    for field in fields:
+        if name in field.aliases:
+            return field
+    raise NotFoundError(f"The object '{obj.api_name}' has no field called '{name}'.")

@@ -1,0 +1,292 @@
+"""Writes of the schema: objects and their fields.
+
+Changes that would break stored data are refused with a ConflictError that says how many
+records stand in the way.
+"""
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+
+from accounts.models import Organization
+from api.exceptions import ConflictError, InvalidInputError
+from api.tenancy import for_org
+from records.field_types import FIELD_TYPES, FieldOptionsError
+from records.models import Field, Object, Record
+
+API_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+RESERVED_FIELD_NAMES = {"id", "name", "created_at", "updated_at", "archived", "archived_at"}
+FIELD_PROPERTIES = {"api_name", "label", "type", "required", "unique", "description", "options"}
+
+
+def check_api_name(value: Any, *, where: str) -> str:
+    if not isinstance(value, str) or not API_NAME.match(value):
+        raise InvalidInputError(
+            f"'{where}' must match ^[a-z][a-z0-9_]{{0,62}}$ (lower case, digits, underscores).",
+            detail={where: ["Expected lower case letters, digits and underscores, 1-63 long."]},
+        )
+    return value
+
+
+def clean_field_definition(definition: dict[str, Any], *, where: str) -> dict[str, Any]:
+    """Checks one field definition (as sent) and returns what to store."""
+    api_name = check_api_name(definition.get("api_name"), where=f"{where}api_name")
+    if api_name in RESERVED_FIELD_NAMES:
+        raise InvalidInputError(
+            f"'{api_name}' is a built-in part of every record; choose another api_name.",
+            detail={f"{where}api_name": ["Reserved name."]},
+        )
+    type_name = definition.get("type")
+    if type_name not in FIELD_TYPES:
+        raise InvalidInputError(
+            f"Unknown field type '{type_name}'; valid types: {', '.join(FIELD_TYPES)}.",
+            detail={f"{where}type": [f"Expected one of: {', '.join(FIELD_TYPES)}."]},
+        )
+    try:
+        options = FIELD_TYPES[type_name].clean_options(definition.get("options") or {})
+    except FieldOptionsError as exc:
+        raise InvalidInputError(str(exc), detail={f"{where}options": [str(exc)]}) from None
+    return {
+        "api_name": api_name,
+        "label": definition.get("label") or api_name.replace("_", " ").capitalize(),
+        "type": type_name,
+        "required": bool(definition.get("required", False)),
+        "unique": bool(definition.get("unique", False)),
+        "description": definition.get("description") or "",
+        "options": options,
+    }
+
+
+def _check_relationship_targets(
+    *, org: Organization, fields: Iterable[dict[str, Any]], own_api_name: str, where: str
+) -> None:
+    targets = {f["options"]["target"] for f in fields if f["type"] == "relationship"}
+    if not targets:
+        return
+    known = set(
+        for_org(Object, org_id=org.id)
+        .filter(api_name__in=targets)
+        .values_list("api_name", flat=True)
+    ) | {own_api_name}
+    missing = sorted(targets - known)
+    if missing:
+        raise InvalidInputError(
+            f"Relationship target object '{missing[0]}' does not exist.",
+            detail={f"{where}options": [f"Unknown target object: {', '.join(missing)}."]},
+        )
+
+
+@transaction.atomic
+def create_object(
+    *,
+    org: Organization,
+    api_name: str,
+    singular_name: str = "",
+    plural_name: str = "",
+    description: str = "",
+    fields: list[dict[str, Any]] | None = None,
+    is_system: bool = False,
+) -> Object:
+    check_api_name(api_name, where="api_name")
+    cleaned = [
+        clean_field_definition(definition, where=f"fields.{index}.")
+        for index, definition in enumerate(fields or [])
+    ]
+    names = [field["api_name"] for field in cleaned]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise InvalidInputError(
+            f"Field api_name '{duplicates[0]}' is given twice.",
+            detail={"fields": [f"Duplicate api_name: {', '.join(duplicates)}."]},
+        )
+    _check_relationship_targets(org=org, fields=cleaned, own_api_name=api_name, where="fields.")
+    readable = api_name.replace("_", " ").capitalize()
+    try:
+        with transaction.atomic():
+            obj = Object.objects.create(
+                org=org,
+                api_name=api_name,
+                singular_name=singular_name or readable,
+                plural_name=plural_name or readable,
+                description=description,
+                is_system=is_system,
+            )
+    except IntegrityError:
+        raise ConflictError(
+            f"An object with api_name '{api_name}' already exists.",
+            detail={"api_name": ["Already taken."]},
+        ) from None
+    Field.objects.bulk_create(
+        [
+            _new_field(obj=obj, position=position, **definition)
+            for position, definition in enumerate(cleaned)
+        ]
+    )
+    return obj
+
+
+def _new_field(*, obj: Object, position: int, **definition: Any) -> Field:
+    field = Field(org_id=obj.org_id, object=obj, position=position, **definition)
+    field.key = field.id.hex
+    return field
+
+
+def update_object(*, obj: Object, changes: dict[str, Any]) -> Object:
+    for name in ("singular_name", "plural_name", "description"):
+        if name in changes:
+            setattr(obj, name, changes[name])
+    obj.save()
+    return obj
+
+
+@transaction.atomic
+def delete_object(*, obj: Object) -> None:
+    if obj.is_system:
+        raise ConflictError(f"'{obj.api_name}' is a system object and cannot be deleted.")
+    referencing = (
+        for_org(Field, org_id=obj.org_id)
+        .filter(type="relationship", options__target=obj.api_name)
+        .exclude(object=obj)
+        .select_related("object")
+        .first()
+    )
+    if referencing is not None:
+        raise ConflictError(
+            f"The field '{referencing}' links to '{obj.api_name}'; delete or change it first."
+        )
+    for_org(Record, org_id=obj.org_id).filter(object=obj).delete()
+    obj.delete()
+
+
+@transaction.atomic
+def create_field(*, obj: Object, definition: dict[str, Any]) -> Field:
+    cleaned = clean_field_definition(definition, where="")
+    _check_relationship_targets(org=obj.org, fields=[cleaned], own_api_name=obj.api_name, where="")
+    taken = for_org(Field, org_id=obj.org_id).filter(object=obj)
+    if any(cleaned["api_name"] == f.api_name or cleaned["api_name"] in f.aliases for f in taken):
+        raise ConflictError(
+            f"The object already has a field called '{cleaned['api_name']}'.",
+            detail={"api_name": ["Already taken."]},
+        )
+    if cleaned["required"]:
+        _refuse_when_records_lack(obj=obj, key=None, api_name=cleaned["api_name"])
+    position = (taken.aggregate(top=Max("position"))["top"] or 0) + 1
+    field = _new_field(obj=obj, position=position, **cleaned)
+    field.save(force_insert=True)
+    return field
+
+
+def _refuse_when_records_lack(*, obj: Object, key: str | None, api_name: str) -> None:
+    # A cleared value is removed from Record.values, so "lacks" is "has no such key".
+    records = for_org(Record, org_id=obj.org_id).filter(object=obj)
+    if key is not None:
+        records = records.exclude(values__has_key=key)
+    count = records.count()
+    if count:
+        raise ConflictError(
+            f"{count} record(s) have no value for '{api_name}'; fill them in before making it "
+            "required.",
+            detail={"blocking_records": count},
+        )
+
+
+def _records_with_value(field: Field):
+    return for_org(Record, org_id=field.org_id).filter(
+        object_id=field.object_id, values__has_key=field.key
+    )
+
+
+@transaction.atomic
+def update_field(*, field: Field, changes: dict[str, Any]) -> Field:
+    """Renaming keeps the old api_name as an alias. Type changes with values present,
+    removing a choice in use, and requiring a value some records lack are refused (409)."""
+    unknown = set(changes) - FIELD_PROPERTIES
+    if unknown:
+        raise InvalidInputError(
+            f"Unknown field property: {', '.join(sorted(unknown))}.",
+            detail={name: ["Unknown property."] for name in sorted(unknown)},
+        )
+    if field.is_system and ({"type", "api_name"} & set(changes)):
+        raise ConflictError(f"'{field.api_name}' is a system field: its type and name are fixed.")
+    merged = {
+        "api_name": field.api_name,
+        "label": field.label,
+        "type": field.type,
+        "required": field.required,
+        "unique": field.unique,
+        "description": field.description,
+        "options": field.options,
+        **changes,
+    }
+    if "options" not in changes and merged["type"] != field.type:
+        merged["options"] = {}
+    cleaned = clean_field_definition(merged, where="")
+    if cleaned["type"] != field.type:
+        count = _records_with_value(field).count()
+        if count:
+            raise ConflictError(
+                f"{count} record(s) have a value for '{field.api_name}'; its type cannot change "
+                "while values are stored.",
+                detail={"blocking_records": count},
+            )
+    if cleaned["type"] in ("select", "multi_select") and field.type == cleaned["type"]:
+        _refuse_removing_choices_in_use(field, cleaned["options"]["choices"])
+    if cleaned["type"] == "relationship":
+        _check_relationship_targets(
+            org=field.object.org, fields=[cleaned], own_api_name=field.object.api_name, where=""
+        )
+    if cleaned["required"] and not field.required:
+        _refuse_when_records_lack(obj=field.object, key=field.key, api_name=field.api_name)
+    if cleaned["api_name"] != field.api_name:
+        siblings = for_org(Field, org_id=field.org_id).filter(object_id=field.object_id)
+        if any(
+            cleaned["api_name"] in (other.api_name, *other.aliases)
+            for other in siblings
+            if other.pk != field.pk
+        ):
+            raise ConflictError(
+                f"The object already has a field called '{cleaned['api_name']}'.",
+                detail={"api_name": ["Already taken."]},
+            )
+        aliases = [alias for alias in field.aliases if alias != cleaned["api_name"]]
+        field.aliases = [*aliases, field.api_name]
+    for name, value in cleaned.items():
+        setattr(field, name, value)
+    field.save()
+    return field
+
+
+def _refuse_removing_choices_in_use(field: Field, choices: list[str]) -> None:
+    removed = set(field.options.get("choices", [])) - set(choices)
+    if not removed:
+        return
+    records = _records_with_value(field)
+    if field.type == "select":
+        count = records.filter(**{f"values__{field.key}__in": sorted(removed)}).count()
+    else:
+        count = sum(
+            1
+            for values in records.values_list("values", flat=True).iterator()
+            if removed & set(values.get(field.key) or [])
+        )
+    if count:
+        raise ConflictError(
+            f"{count} record(s) use the choice(s) {', '.join(sorted(removed))}; change them "
+            "before removing the choice.",
+            detail={"blocking_records": count},
+        )
+
+
+@transaction.atomic
+def delete_field(*, field: Field) -> None:
+    """Deletes the definition and clears the field from every record of its object."""
+    if field.is_system:
+        raise ConflictError(f"'{field.api_name}' is a system field and cannot be deleted.")
+    records = list(_records_with_value(field).only("id", "values"))
+    for record in records:
+        record.values.pop(field.key, None)
+    Record.objects.bulk_update(records, ["values"], batch_size=500)
+    field.delete()

@@ -1,0 +1,173 @@
+"""The schema API: objects and their fields (changing them needs the admin scope)."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.inputs import read_params
+from api.pagination import list_response, page_of
+from api.query import parse_window
+from api.schema import error_response
+from api.scopes import Scope
+from api.views import LIST_PARAMETERS
+from records import selectors, services
+from records.serializers import (
+    FieldInputSerializer,
+    FieldSerializer,
+    FieldUpdateSerializer,
+    ObjectCreateSerializer,
+    ObjectSerializer,
+    ObjectUpdateSerializer,
+)
+
+SCHEMA_SCOPES = {"GET": Scope.READ, "*": Scope.ADMIN}
+CONFLICT = error_response("The change would break stored data or clashes with a name.")
+INVALID = error_response("A value is wrong: a name pattern, a type, options.")
+
+
+def validated(serializer_class, request, **kwargs):
+    serializer = serializer_class(data=request.data, **kwargs)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class ObjectListView(APIView):
+    required_scopes = SCHEMA_SCOPES
+
+    @extend_schema(
+        responses=ObjectSerializer(many=True),
+        parameters=LIST_PARAMETERS,
+        tags=["objects"],
+        operation_id="objects_list",
+        description="The organization's objects with their fields.",
+    )
+    def get(self, request):
+        window = parse_window(read_params(request))
+        items, total = page_of(selectors.objects(org_id=request.auth.org_id), window)
+        return list_response(
+            items=items,
+            total=total,
+            window=window,
+            serialize=lambda obj: ObjectSerializer(obj).data,
+        )
+
+    @extend_schema(
+        request=ObjectCreateSerializer,
+        responses={201: ObjectSerializer, 409: CONFLICT, 422: INVALID},
+        tags=["objects"],
+        operation_id="objects_create",
+        description="Creates an object, optionally with its fields inline.",
+    )
+    def post(self, request):
+        data = validated(ObjectCreateSerializer, request)
+        obj = services.create_object(org=request.auth.org, **data)
+        obj = selectors.object_by_api_name(org_id=request.auth.org_id, api_name=obj.api_name)
+        return Response(ObjectSerializer(obj).data, status=201)
+
+
+class ObjectDetailView(APIView):
+    required_scopes = SCHEMA_SCOPES
+
+    def object(self, request, object_name: str):
+        return selectors.object_by_api_name(org_id=request.auth.org_id, api_name=object_name)
+
+    @extend_schema(responses=ObjectSerializer, tags=["objects"], operation_id="objects_retrieve")
+    def get(self, request, object_name: str):
+        return Response(ObjectSerializer(self.object(request, object_name)).data)
+
+    @extend_schema(
+        request=ObjectUpdateSerializer,
+        responses={200: ObjectSerializer, 422: INVALID},
+        tags=["objects"],
+        operation_id="objects_update",
+        description="Changes an object's names or description (its api_name is fixed).",
+    )
+    def patch(self, request, object_name: str):
+        obj = self.object(request, object_name)
+        data = validated(ObjectUpdateSerializer, request)
+        obj = services.update_object(obj=obj, changes=data)
+        return Response(ObjectSerializer(obj).data)
+
+    @extend_schema(
+        request=None,
+        responses={200: ObjectSerializer, 409: CONFLICT},
+        tags=["objects"],
+        operation_id="objects_delete",
+        description="Deletes an object with all its records. System objects cannot be deleted.",
+    )
+    def delete(self, request, object_name: str):
+        obj = self.object(request, object_name)
+        data = ObjectSerializer(obj).data
+        services.delete_object(obj=obj)
+        return Response(data)
+
+
+class FieldListView(APIView):
+    required_scopes = SCHEMA_SCOPES
+
+    @extend_schema(
+        responses=FieldSerializer(many=True),
+        tags=["objects"],
+        operation_id="fields_list",
+        description="An object's fields in display order.",
+    )
+    def get(self, request, object_name: str):
+        obj = selectors.object_by_api_name(org_id=request.auth.org_id, api_name=object_name)
+        fields = list(obj.fields.all())
+        response = Response(FieldSerializer(fields, many=True).data)
+        response.pagination = {"total": len(fields), "limit": len(fields), "offset": 0}
+        return response
+
+    @extend_schema(
+        request=FieldInputSerializer,
+        responses={201: FieldSerializer, 409: CONFLICT, 422: INVALID},
+        tags=["objects"],
+        operation_id="fields_create",
+    )
+    def post(self, request, object_name: str):
+        obj = selectors.object_by_api_name(org_id=request.auth.org_id, api_name=object_name)
+        data = validated(FieldInputSerializer, request)
+        field = services.create_field(obj=obj, definition=data)
+        return Response(FieldSerializer(field).data, status=201)
+
+
+class FieldDetailView(APIView):
+    required_scopes = SCHEMA_SCOPES
+
+    def field(self, request, object_name: str, field_name: str):
+        obj = selectors.object_by_api_name(org_id=request.auth.org_id, api_name=object_name)
+        return selectors.field_by_name(obj=obj, name=field_name)
+
+    @extend_schema(responses=FieldSerializer, tags=["objects"], operation_id="fields_retrieve")
+    def get(self, request, object_name: str, field_name: str):
+        return Response(FieldSerializer(self.field(request, object_name, field_name)).data)
+
+    @extend_schema(
+        request=FieldUpdateSerializer,
+        responses={200: FieldSerializer, 409: CONFLICT, 422: INVALID},
+        tags=["objects"],
+        operation_id="fields_update",
+        description=(
+            "Changes a field. Renaming keeps the old api_name in `aliases`, and both names keep "
+            "working. Changes that would break stored data are a 409 saying how many records "
+            "stand in the way."
+        ),
+    )
+    def patch(self, request, object_name: str, field_name: str):
+        field = self.field(request, object_name, field_name)
+        data = validated(FieldUpdateSerializer, request)
+        field = services.update_field(field=field, changes=data)
+        return Response(FieldSerializer(field).data)
+
+    @extend_schema(
+        request=None,
+        responses={200: FieldSerializer, 409: CONFLICT},
+        tags=["objects"],
+        operation_id="fields_delete",
+        description="Deletes a field and clears its values from every record.",
+    )
+    def delete(self, request, object_name: str, field_name: str):
+        field = self.field(request, object_name, field_name)
+        data = FieldSerializer(field).data
+        services.delete_field(field=field)
+        return Response(data)
