@@ -113,6 +113,48 @@ def test_generated_client_calls_every_route(server, client_package):
     assert features.pagination.total == len(features.data)
     call("me", 401, on=package.AuthenticatedClient(base_url=base, token="rb_x_y"))
 
+    text_type = models.TypeEnum("text")
+    created_object = call(
+        "objects_create",
+        201,
+        body=models.ObjectCreateRequest(
+            api_name="companies",
+            fields=[models.FieldInputRequest(api_name="domain", type_=text_type, unique=True)],
+        ),
+    )
+    assert created_object.data.fields[0].api_name == "domain"
+    call("objects_create", 409, body=models.ObjectCreateRequest(api_name="companies"))
+    assert call("objects_list", 200).pagination.total == 1
+    assert call("objects_retrieve", 200, object_name="companies").data.api_name == "companies"
+    call("objects_retrieve", 404, object_name="nope")
+    call(
+        "objects_update",
+        200,
+        object_name="companies",
+        body=models.PatchedObjectUpdateRequest(plural_name="Firms"),
+    )
+    call(
+        "fields_create",
+        201,
+        object_name="companies",
+        body=models.FieldInputRequest(api_name="revenue", type_=models.TypeEnum("number")),
+    )
+    assert len(call("fields_list", 200, object_name="companies").data) == 2
+    renamed = call(
+        "fields_update",
+        200,
+        object_name="companies",
+        field_name="revenue",
+        body=models.PatchedFieldUpdateRequest(api_name="arr"),
+    )
+    assert renamed.data.aliases == ["revenue"]
+    assert (
+        call("fields_retrieve", 200, object_name="companies", field_name="revenue").data.api_name
+        == "arr"
+    )
+    call("fields_delete", 200, object_name="companies", field_name="arr")
+    call("objects_delete", 200, object_name="companies")
+
     operation_ids = {
         operation["operationId"] for path in schema["paths"].values() for operation in path.values()
     }

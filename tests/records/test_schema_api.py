@@ -82,7 +82,8 @@ def test_duplicate_api_name_is_a_409(admin_api, companies):
         (
             {"api_name": "deals", "colour": 1},
             400,
-            "Unknown input: colour. Valid inputs: api_name, singular_name, plural_name, description, fields.",
+            "Unknown input: colour. Valid inputs: api_name, singular_name, plural_name, "
+            "description, fields.",
         ),
         ({"api_name": "deals", "fields": [{"api_name": "x", "type": "money"}]}, 422, None),
         (
