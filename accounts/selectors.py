@@ -1,31 +1,43 @@
 """Reads of accounts."""
 
 import hmac
+import re
 from uuid import UUID
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from accounts.models import ApiKey, Organization
 from accounts.services import KEY_LEAD, hash_key
 from api.exceptions import NotFoundError
+from api.query import SortKey
 from api.tenancy import for_org
+
+RAW_KEY = re.compile(rf"^({KEY_LEAD}_[0-9a-f]{{12}})_[0-9a-f]{{48}}$")
 
 
 def api_key_for_raw(raw_key: str) -> ApiKey | None:
-    """The active key for a raw value, or None. The hash is compared in constant time."""
-    lead, _, rest = raw_key.partition("_")
-    public, _, secret = rest.partition("_")
-    if lead != KEY_LEAD or not public or not secret or len(raw_key) > 200:
+    """The key for a raw value (revoked ones too), or None. Anything not shaped like a key is
+    refused before the database sees it; the hash is compared in constant time."""
+    match = RAW_KEY.match(raw_key)
+    if match is None:
         return None
-    api_key = ApiKey.objects.select_related("org").filter(prefix=f"{lead}_{public}").first()
+    api_key = ApiKey.objects.select_related("org").filter(prefix=match.group(1)).first()
     if api_key is None or not hmac.compare_digest(api_key.hashed_key, hash_key(raw_key)):
         return None
     return api_key
 
 
-def api_keys(*, org_id: UUID) -> QuerySet[ApiKey]:
-    return for_org(ApiKey, org_id=org_id).order_by("-created_at", "-id")
+API_KEY_SORT_KEYS = {"created_at", "last_used_at", "name"}
+
+
+def api_keys(*, org_id: UUID, sort: list[SortKey]) -> QuerySet[ApiKey]:
+    order = [
+        F(key.key).desc(nulls_last=True) if key.descending else F(key.key).asc(nulls_last=True)
+        for key in sort
+    ]
+    order.append("-id" if sort[0].descending else "id")
+    return for_org(ApiKey, org_id=org_id).order_by(*order)
 
 
 def api_key(*, org_id: UUID, key_id: str) -> ApiKey:

@@ -1,8 +1,7 @@
 """Who am I (`/api/me`) and the organization's API keys (`/api/keys`, admin scope)."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from accounts import selectors, services
 from accounts.serializers import (
@@ -13,13 +12,13 @@ from accounts.serializers import (
 )
 from api.inputs import read_params
 from api.pagination import list_response, page_of
-from api.query import parse_window
+from api.query import parse_sort, parse_window, reject_unknown_params
 from api.schema import error_response
 from api.scopes import Scope
-from api.views import LIST_PARAMETERS
+from api.views import LIST_PARAMETERS, ApiView
 
 
-class MeView(APIView):
+class MeView(ApiView):
     @extend_schema(
         responses=MeSerializer,
         tags=["keys"],
@@ -31,19 +30,28 @@ class MeView(APIView):
         return Response(MeSerializer({"organization": api_key.org, "api_key": api_key}).data)
 
 
-class ApiKeyListView(APIView):
+class ApiKeyListView(ApiView):
     required_scopes = {"*": Scope.ADMIN}
 
     @extend_schema(
         responses=ApiKeySerializer(many=True),
-        parameters=LIST_PARAMETERS,
+        parameters=[
+            *LIST_PARAMETERS,
+            OpenApiParameter(
+                "sort", str, description="created_at, last_used_at or name; '-' for descending."
+            ),
+        ],
         tags=["keys"],
         operation_id="keys_list",
         description="The organization's API keys, newest first; never their secrets.",
     )
     def get(self, request):
-        window = parse_window(read_params(request))
-        items, total = page_of(selectors.api_keys(org_id=request.auth.org_id), window)
+        params = read_params(request)
+        reject_unknown_params(params, allowed=["sort"])
+        window = parse_window(params)
+        sort = parse_sort(params, allowed=selectors.API_KEY_SORT_KEYS, default="-created_at")
+        keys = selectors.api_keys(org_id=request.auth.org_id, sort=sort)
+        items, total = page_of(keys, window)
         return list_response(
             items=items,
             total=total,
@@ -68,7 +76,7 @@ class ApiKeyListView(APIView):
         return Response(ApiKeyCreatedSerializer(api_key).data, status=201)
 
 
-class ApiKeyRevokeView(APIView):
+class ApiKeyRevokeView(ApiView):
     required_scopes = {"*": Scope.ADMIN}
 
     @extend_schema(

@@ -74,6 +74,7 @@ def error_response(
     message = errors or default_error_message(status)
     body = error_body(guid=request_guid(request), errors=message, error_detail=error_detail)
     response = HttpResponse(json.dumps(body), status=status, content_type="application/json")
+    response.enveloped = True
     # The middleware logs this sentence with the request.
     request.api_error = message
     return response

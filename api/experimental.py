@@ -24,13 +24,14 @@ _features: dict[str, ExperimentalFeature] = {}
 
 
 def register_feature(name: str, description: str) -> ExperimentalFeature:
+    name = name.strip().lower()  # the header is read case-insensitively
     feature = ExperimentalFeature(name=name, description=description)
     _features[name] = feature
     return feature
 
 
 def unregister_feature(name: str) -> None:
-    _features.pop(name, None)
+    _features.pop(name.strip().lower(), None)
 
 
 def all_features() -> list[ExperimentalFeature]:
@@ -44,6 +45,7 @@ def requested_features(request: HttpRequest) -> set[str]:
 
 def require_feature(request: HttpRequest, name: str) -> None:
     """Raises a 400 naming the flag unless the request opted in to `name`."""
+    name = name.strip().lower()
     if name not in _features:
         raise LookupError(f"The experimental feature {name!r} is not registered.")
     if name not in requested_features(request):

@@ -23,6 +23,6 @@ def read_params(request: Request) -> dict[str, Any]:
         params.update(_plain(body))
     elif isinstance(body, dict):
         params.update(body)
-    elif body:
+    else:  # JSON null, a number, a string, a list
         raise BadRequestError("The request body must be a JSON object.")
     return params

@@ -48,11 +48,12 @@ class ApiRequestMiddleware:
     def _handle_api(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
         created_at = timezone.now()
-        if request.path_info != API_PREFIX and request.path_info.endswith("/"):
-            request.path_info = request.path_info.rstrip("/") or API_PREFIX
-            request.path = request.path.rstrip("/")
+        if request.path_info.endswith("/"):
+            # One trailing slash only: "/api/requests//" (or an encoded "%2F") is not a list.
+            request.path_info = request.path_info[:-1]
+            request.path = request.path[:-1]
         response = self._refuse_early(request) or self.get_response(request)
-        if response.status_code >= 400 and not _is_json(response):
+        if response.status_code >= 400 and not getattr(response, "enveloped", False):
             response = self._envelope(request, response)
         state = getattr(request, "rate_limit", None)
         if state is not None:
@@ -91,8 +92,10 @@ class ApiRequestMiddleware:
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
+            length = -1
+        if length < 0:
             return error_response(
-                request, status=400, errors="The Content-Length header is not a number."
+                request, status=400, errors="The Content-Length header is not a valid length."
             )
         if length > settings.API_MAX_BODY_BYTES:
             return error_response(
@@ -112,7 +115,3 @@ class ApiRequestMiddleware:
             if original.has_header(header):
                 response[header] = original[header]
         return response
-
-
-def _is_json(response: HttpResponse) -> bool:
-    return response.get("Content-Type", "").startswith("application/json")

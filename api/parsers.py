@@ -4,8 +4,11 @@ Each rejects NUL characters (PostgreSQL cannot store them in text, and no integr
 them) and turns parser crashes into a 400 that says what is wrong.
 """
 
+import json
+import math
 from typing import Any
 
+from django.conf import settings
 from django.http import QueryDict
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
@@ -14,13 +17,19 @@ NUL = "\x00"
 
 
 def contains_nul(value: Any) -> bool:
-    """True when any string inside `value` (keys included) holds a NUL character."""
-    if isinstance(value, str):
-        return NUL in value
-    if isinstance(value, dict):
-        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(contains_nul(item) for item in value)
+    """True when any string inside `value` (keys included) holds a NUL character. Iterative:
+    a deeply nested body must not exhaust the stack."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if NUL in item:
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
     return False
 
 
@@ -31,17 +40,32 @@ def reject_nul(data: Any, where: str) -> None:
         raise ParseError(f"The {where} contains a NUL character (\\u0000), which is not allowed.")
 
 
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"the number {text[:40]} is too large")
+    return number
+
+
+def _no_constants(name: str) -> None:
+    raise ValueError(f"{name} is not valid JSON")
+
+
 class JSONParser(parsers.JSONParser):
+    """Strict JSON: no NaN or Infinity, no number that overflows to infinity, no NUL."""
+
     def parse(self, stream, media_type=None, parser_context=None):
+        parser_context = parser_context or {}
+        encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
         try:
-            data = super().parse(stream, media_type, parser_context)
-        except RecursionError as exc:
+            text = stream.read().decode(encoding) if stream is not None else ""
+            data = json.loads(text, parse_float=_finite_float, parse_constant=_no_constants)
+        except RecursionError:
             raise ParseError(
                 "The request body is not valid JSON: it is nested too deeply."
-            ) from exc
-        except ParseError as exc:
-            reason = str(exc.detail).removeprefix("JSON parse error - ")
-            raise ParseError(f"The request body is not valid JSON: {reason}") from exc
+            ) from None
+        except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+            raise ParseError(f"The request body is not valid JSON: {exc}") from None
         reject_nul(data, "request body")
         return data
 
@@ -55,6 +79,9 @@ class FormParser(parsers.FormParser):
 
 class MultiPartParser(parsers.MultiPartParser):
     def parse(self, stream, media_type=None, parser_context=None):
+        # Django only recognises a lower-case "multipart/"; the boundary keeps its case.
+        mime, separator, parameters = (media_type or "").partition(";")
+        media_type = mime.strip().lower() + separator + parameters
         result = super().parse(stream, media_type, parser_context)
         reject_nul(result.data, "request body")
         return result

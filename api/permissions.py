@@ -22,7 +22,8 @@ def required_scope(request, view) -> Scope:
 
 class HasScope(BasePermission):
     def has_permission(self, request, view) -> bool:
-        if getattr(view, request.method.lower(), None) is None:
+        method = request.method.lower()
+        if method not in view.http_method_names or getattr(view, method, None) is None:
             return True  # the view does not answer this method: a 405 follows, not a 403
         key = request.auth
         if key is None:

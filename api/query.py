@@ -5,7 +5,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from api.exceptions import InvalidParameterError
+from api.exceptions import BadRequestError, InvalidParameterError
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -61,6 +61,21 @@ def _integer(params: Mapping[str, Any], name: str, *, minimum: int, maximum: int
     if value > maximum:
         raise InvalidParameterError(name, f"must be at most {maximum}.")
     return value
+
+
+WINDOW_PARAMS = ("limit", "offset", "page", "page_size")
+
+
+def reject_unknown_params(params: Mapping[str, Any], *, allowed: Collection[str]) -> None:
+    """A parameter the list does not know is a 400, so a typo never silently does nothing."""
+    known = {*WINDOW_PARAMS, *allowed}
+    unknown = sorted(str(name) for name in params if name not in known)
+    if unknown:
+        valid = ", ".join(sorted(known))
+        raise BadRequestError(
+            f"Unknown parameter: {', '.join(unknown)}. Valid parameters: {valid}.",
+            detail={name: ["Unknown parameter."] for name in unknown},
+        )
 
 
 def parse_window(params: Mapping[str, Any]) -> Window:

@@ -26,6 +26,8 @@ class EnvelopeJSONRenderer(JSONRenderer):
         request = renderer_context.get("request")
         guid = request_guid(getattr(request, "_request", request))
         status = response.status_code if response is not None else 200
+        if response is not None:
+            response.enveloped = True  # api.middleware leaves it as it is
         if status >= 400:
             body = self._error(data, status, guid)
         else:

@@ -18,11 +18,26 @@ PAGINATION_SCHEMA = {
     },
     "required": ["total", "limit", "offset"],
 }
+
+
+def _header(description: str, type_: str = "integer", **extra: str) -> dict[str, Any]:
+    return {"schema": {"type": type_, **extra}, "description": description}
+
+
 REQUEST_ID_HEADER = {
-    "X-Request-Id": {
-        "schema": {"type": "string", "format": "uuid"},
-        "description": "The request's guid, the same as `guid` in the body.",
-    }
+    "X-Request-Id": _header(
+        "The request's guid, the same as `guid` in the body.", "string", format="uuid"
+    ),
+}
+RATE_LIMIT_HEADERS = {
+    "RateLimit-Limit": _header("Requests allowed per window for this key."),
+    "RateLimit-Remaining": _header("Requests left in this window."),
+    "RateLimit-Reset": _header("Seconds until the window resets."),
+}
+ERROR_HEADERS = {
+    "401": {"WWW-Authenticate": _header("How to authenticate.", "string")},
+    "405": {"Allow": _header("The methods this route answers.", "string")},
+    "429": {"Retry-After": _header("Seconds to wait before retrying.")},
 }
 ERROR_DESCRIPTIONS = {
     "400": "Malformed request: a bad parameter or body, or missing inputs (`missingInputVars`).",
@@ -75,11 +90,19 @@ class EnvelopeAutoSchema(AutoSchema):
         self, serializer, status_code, media_types=None, direction="response"
     ):
         result = super()._get_response_for_code(serializer, status_code, media_types, direction)
-        if "200" <= str(status_code) < "300":
+        code = str(status_code)
+        if "200" <= code < "300":
             for media in result.get("content", {}).values():
                 media["schema"] = self._envelope(media["schema"])
-            result.setdefault("headers", {}).update(REQUEST_ID_HEADER)
+        headers = result.setdefault("headers", {})
+        headers.update(REQUEST_ID_HEADER)
+        if self._authenticated() and code not in ("401", "403"):
+            headers.update(RATE_LIMIT_HEADERS)
+        headers.update(ERROR_HEADERS.get(code, {}))
         return result
+
+    def _authenticated(self) -> bool:
+        return not all(isinstance(p, AllowAny) for p in self.view.get_permissions())
 
     def _envelope(self, data_schema: dict[str, Any]) -> dict[str, Any]:
         properties: dict[str, Any] = {
@@ -112,11 +135,11 @@ class EnvelopeAutoSchema(AutoSchema):
         return dict(sorted(responses.items()))
 
     def _error_codes(self) -> list[str]:
-        if all(isinstance(permission, AllowAny) for permission in self.view.get_permissions()):
-            return []
-        # Any authenticated route may get a malformed body or query (GET and DELETE accept a
-        # body too), a bad key, too little scope, a body too large, a foreign Content-Type or
-        # too many requests.
+        # Any route may get a malformed request (a bad Host, say) or, in production, plain HTTP.
+        if not self._authenticated():
+            return ["400", "403"]
+        # An authenticated route may also get a bad key, too little scope, a body too large, a
+        # foreign Content-Type (GET and DELETE accept a body too) or too many requests.
         codes = ["400", "401", "403", "413", "415", "429"]
         if "{" in self.path:
             codes.append("404")

@@ -6,12 +6,17 @@ from api.exceptions import BadRequestError
 from api.models import RequestLog
 
 
+# An input serializer that refuses keys it does not know: a typo is a 400, not ignored. (A
+# comment, not a docstring: OpenAPI would show a docstring on every request body.)
 class StrictInputSerializer(serializers.Serializer):
-    """An input serializer that refuses keys it does not know (a typo is a 400, not ignored)."""
+    def run_validation(self, data=serializers.empty):
+        if not isinstance(data, Mapping):
+            if self.parent is None:
+                raise BadRequestError("The request body must be a JSON object.")
+            raise BadRequestError(f"Each item of '{self.parent.field_name}' must be an object.")
+        return super().run_validation(data)
 
     def to_internal_value(self, data):
-        if not isinstance(data, Mapping):
-            raise BadRequestError("The request body must be a JSON object.")
         unknown = sorted(str(key) for key in data if key not in self.fields)
         if unknown:
             valid = ", ".join(self.fields)

@@ -13,6 +13,11 @@ from api.models import RequestLog
 logger = logging.getLogger("api.request_log")
 
 
+def _text(value: str, limit: int) -> str:
+    # A path or an error sentence may echo a NUL from the request; PostgreSQL text cannot hold it.
+    return value.replace("\x00", "\\u0000")[:limit]
+
+
 def record_request(
     *,
     guid: UUID,
@@ -31,12 +36,12 @@ def record_request(
         guid=guid,
         org_id=org_id,
         api_key_id=api_key_id,
-        api_key_prefix=api_key_prefix[:32],
-        method=method[:10],
-        path=path[:2000],
+        api_key_prefix=_text(api_key_prefix, 32),
+        method=_text(method, 10),
+        path=_text(path, 2000),
         status=status,
         duration_ms=round(duration_ms, 3),
-        error=error[:2000],
+        error=_text(error, 2000),
         created_at=created_at,
     )
     try:

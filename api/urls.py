@@ -1,5 +1,4 @@
 from django.urls import path, re_path
-from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerView
 
 from api import views
 
@@ -7,8 +6,8 @@ from api import views
 urlpatterns = [
     path("api", views.ApiIndexView.as_view(), name="api-index"),
     path("api/schema", views.SchemaView.as_view(), name="schema"),
-    path("api/docs", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("api/redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("api/docs", views.SwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc", views.RedocView.as_view(url_name="schema"), name="redoc"),
     path("api/experimental", views.ExperimentalFeaturesView.as_view(), name="experimental"),
     path("api/requests", views.RequestLogListView.as_view(), name="request-list"),
     path("api/requests/<str:guid>", views.RequestLogDetailView.as_view(), name="request-detail"),

@@ -2,7 +2,11 @@
 envelope-shaped 404 for any unknown path under /api/."""
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerView,
+)
 from rest_framework.exceptions import NotFound
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import AllowAny
@@ -13,8 +17,20 @@ from api import selectors
 from api.experimental import HEADER, all_features
 from api.inputs import read_params
 from api.pagination import list_response, page_of
-from api.query import parse_sort, parse_window
+from api.query import parse_sort, parse_window, reject_unknown_params
 from api.serializers import ApiIndexSerializer, ExperimentalFeatureSerializer, RequestLogSerializer
+
+
+class ApiView(APIView):
+    """The base of every API view: a body that was sent is always parsed, so an unsupported
+    Content-Type is a 415 and malformed JSON a 400 even where the view reads no input, and
+    nothing is done with a request the client got wrong."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if request.stream is not None:
+            _ = request.data
+
 
 LIST_PARAMETERS = [
     OpenApiParameter("limit", int, description="Items per page: default 100, at most 1,000."),
@@ -24,7 +40,7 @@ LIST_PARAMETERS = [
 ]
 
 
-class ApiIndexView(APIView):
+class ApiIndexView(ApiView):
     """Where to go next: the docs and the first authenticated call."""
 
     authentication_classes = []
@@ -44,7 +60,7 @@ class ApiIndexView(APIView):
         )
 
 
-class ExperimentalFeaturesView(APIView):
+class ExperimentalFeaturesView(ApiView):
     @extend_schema(
         responses=ExperimentalFeatureSerializer(many=True),
         tags=["api"],
@@ -65,7 +81,7 @@ class ExperimentalFeaturesView(APIView):
         return response
 
 
-class RequestLogListView(APIView):
+class RequestLogListView(ApiView):
     @extend_schema(
         responses=RequestLogSerializer(many=True),
         tags=["api"],
@@ -84,6 +100,7 @@ class RequestLogListView(APIView):
     )
     def get(self, request):
         params = read_params(request)
+        reject_unknown_params(params, allowed=["sort"])
         window = parse_window(params)
         sort = parse_sort(params, allowed=selectors.REQUEST_LOG_SORT_KEYS, default="-created_at")
         queryset = selectors.request_logs(org_id=request.auth.org_id, sort=sort)
@@ -96,7 +113,7 @@ class RequestLogListView(APIView):
         )
 
 
-class RequestLogDetailView(APIView):
+class RequestLogDetailView(ApiView):
     @extend_schema(
         responses=RequestLogSerializer,
         tags=["api"],
@@ -109,7 +126,7 @@ class RequestLogDetailView(APIView):
 
 
 @extend_schema(exclude=True)
-class NotFoundView(APIView):
+class NotFoundView(ApiView):
     """Any path under /api/ that no route matches: a 404 in the envelope, whatever the method."""
 
     authentication_classes = []
@@ -122,8 +139,26 @@ class NotFoundView(APIView):
 
     options = http_method_not_allowed
 
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        del response["Allow"]  # nothing is allowed at an unknown address
+        return response
+
+
+DOCUMENT_METHODS = ["get", "head"]
+
 
 class SchemaView(SpectacularAPIView):
     """The OpenAPI document: YAML by default, JSON with `?format=json` or Accept."""
 
     content_negotiation_class = DefaultContentNegotiation
+    http_method_names = DOCUMENT_METHODS
+
+
+class SwaggerView(SpectacularSwaggerView):
+    http_method_names = DOCUMENT_METHODS
+
+
+class RedocView(SpectacularRedocView):
+    http_method_names = DOCUMENT_METHODS
+    template_name = "api/redoc.html"  # without the web fonts: the docs work offline

@@ -2,14 +2,13 @@
 
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from api.inputs import read_params
 from api.pagination import list_response, page_of
-from api.query import parse_window
+from api.query import parse_window, reject_unknown_params
 from api.schema import error_response
 from api.scopes import Scope
-from api.views import LIST_PARAMETERS
+from api.views import LIST_PARAMETERS, ApiView
 from records import selectors, services
 from records.serializers import (
     FieldInputSerializer,
@@ -31,7 +30,7 @@ def validated(serializer_class, request, **kwargs):
     return serializer.validated_data
 
 
-class ObjectListView(APIView):
+class ObjectListView(ApiView):
     required_scopes = SCHEMA_SCOPES
 
     @extend_schema(
@@ -42,7 +41,9 @@ class ObjectListView(APIView):
         description="The organization's objects with their fields.",
     )
     def get(self, request):
-        window = parse_window(read_params(request))
+        params = read_params(request)
+        reject_unknown_params(params, allowed=[])
+        window = parse_window(params)
         items, total = page_of(selectors.objects(org_id=request.auth.org_id), window)
         return list_response(
             items=items,
@@ -65,7 +66,7 @@ class ObjectListView(APIView):
         return Response(ObjectSerializer(obj).data, status=201)
 
 
-class ObjectDetailView(APIView):
+class ObjectDetailView(ApiView):
     required_scopes = SCHEMA_SCOPES
 
     def object(self, request, object_name: str):
@@ -102,7 +103,7 @@ class ObjectDetailView(APIView):
         return Response(data)
 
 
-class FieldListView(APIView):
+class FieldListView(ApiView):
     required_scopes = SCHEMA_SCOPES
 
     @extend_schema(
@@ -131,7 +132,7 @@ class FieldListView(APIView):
         return Response(FieldSerializer(field).data, status=201)
 
 
-class FieldDetailView(APIView):
+class FieldDetailView(ApiView):
     required_scopes = SCHEMA_SCOPES
 
     def field(self, request, object_name: str, field_name: str):

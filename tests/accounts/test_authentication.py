@@ -29,6 +29,11 @@ def test_no_key_is_401(anonymous_api):
         basic("rb_000000000000_" + "0" * 48),
         "Basic !!!notbase64",
         basic(""),
+        basic("rb_a\x00b_c"),
+        basic("rb_000000000000_" + "0" * 47 + "\x00"),
+        "Bearer rb_000000000000_" + "0" * 47 + "\x00",
+        "Bearer rb_000000000000_" + "0" * 48 + "0",
+        "Bearer " + "rb_" + "a" * 5000,
     ],
 )
 def test_unknown_or_malformed_key_is_401(db, authorization):

@@ -43,6 +43,18 @@ def test_list_shows_prefix_scope_and_times_newest_first(admin_api, org, make_key
     assert item["prefix"] == newer.prefix and item["scope"] == "write"
 
 
+def test_list_sorts(admin_api, org, make_key):
+    make_key(org, "read", name="b")
+    make_key(org, "read", name="a")
+    names = [item["name"] for item in admin_api.get("/api/keys?sort=name").data]
+    assert names == sorted(names)
+    bad = admin_api.get("/api/keys?sort=secret").assert_envelope()
+    assert bad.status == 400
+    assert bad.body["errorDetail"] == {
+        "sort": ["unknown key 'secret'; valid keys: created_at, last_used_at, name."]
+    }
+
+
 def test_list_does_not_show_another_orgs_keys(admin_api, other_org, make_key):
     make_key(other_org, "admin", name="theirs")
     response = admin_api.get("/api/keys").assert_envelope()

@@ -38,14 +38,14 @@ def test_403_for_too_little_scope(read_api):
     assert response.body["errors"] == "This API key has the 'read' scope; this needs 'write'."
 
 
-@pytest.mark.parametrize("path", ["/api/nope", "/api/nope/", "/api/records/x/y/z", "/api/"])
+@pytest.mark.parametrize(
+    "path", ["/api/nope", "/api/nope/", "/api/records/x/y/z", "/api/requests/%2F", "/api/me//"]
+)
 def test_404_unknown_route(read_api, path):
     response = read_api.get(path).assert_envelope()
-    if path == "/api/":  # the index, which exists
-        assert response.status == 200
-        return
     assert response.status == 404
     assert response.body["errors"] == "Nothing exists at this address."
+    assert "Allow" not in response.headers
 
 
 def test_404_unknown_route_any_method(anonymous_api):
@@ -165,8 +165,22 @@ def test_nul_bytes_in_query_are_a_400(read_api):
     assert "NUL" in response.body["errors"]
 
 
-def test_deeply_nested_json_is_a_400(admin_api):
-    response = admin_api.post("/api/keys", raw="[" * 100000 + "]" * 100000).assert_envelope()
+@pytest.mark.parametrize(("depth", "status"), [(480, 422), (5000, 422), (100000, 400)])
+def test_deeply_nested_json_never_crashes(admin_api, depth, status):
+    body = '{"scope": ' + "[" * depth + "]" * depth + "}"
+    response = admin_api.post("/api/keys", raw=body).assert_envelope()
+    assert response.status == status
+    if status == 400:
+        assert response.body["errors"] == (
+            "The request body is not valid JSON: it is nested too deeply."
+        )
+    else:  # parsed, then refused as a scope
+        assert list(response.body["errorDetail"]) == ["scope"]
+
+
+def test_nested_but_valid_json_is_scanned_without_a_crash(read_api):
+    body = '{"sort": ' + "[" * 480 + "]" * 480 + "}"
+    response = read_api.request("GET", "/api/requests", raw=body).assert_envelope()
     assert response.status == 400
 
 
@@ -174,6 +188,88 @@ def test_body_must_be_an_object_when_read_as_parameters(read_api):
     response = read_api.request("GET", "/api/requests", [1, 2]).assert_envelope()
     assert response.status == 400
     assert response.body["errors"] == "The request body must be a JSON object."
+
+
+@pytest.mark.parametrize("literal", ["1e999", "-1e999", "NaN", "Infinity"])
+def test_non_finite_numbers_are_a_400(admin_api, literal):
+    response = admin_api.post(
+        "/api/keys", raw='{"scope": "read", "name": ' + literal + "}"
+    ).assert_envelope()
+    assert response.status == 400
+    assert response.body["errors"].startswith("The request body is not valid JSON")
+
+
+@pytest.mark.parametrize("body", ["null", "0", "false", '""', "[1]"])
+def test_a_body_that_is_not_an_object_is_a_400(admin_api, body):
+    created = admin_api.post("/api/keys", raw=body).assert_envelope()
+    assert created.status == 400
+    assert created.body["errors"] == "The request body must be a JSON object."
+    listed = admin_api.request("GET", "/api/requests", raw=body).assert_envelope()
+    assert listed.status == 400
+    assert listed.body["errors"] == "The request body must be a JSON object."
+
+
+def test_a_body_is_parsed_even_where_the_view_reads_none(admin_api, org, make_key):
+    api_key, _ = make_key(org, "read")
+    xml = admin_api.post(
+        f"/api/keys/{api_key.id}/revoke", raw="<x/>", content_type="application/xml"
+    ).assert_envelope()
+    assert xml.status == 415
+    broken = admin_api.post(f"/api/keys/{api_key.id}/revoke", raw="{oops").assert_envelope()
+    assert broken.status == 400
+    api_key.refresh_from_db()
+    assert api_key.revoked_at is None
+    me = admin_api.request(
+        "GET", "/api/me", raw="<x/>", content_type="application/xml"
+    ).assert_envelope()
+    assert me.status == 415
+
+
+def test_uppercase_content_types_are_understood(admin_api):
+    boundary = "XyZ"
+    body = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="scope"\r\n\r\nread\r\n'
+        f"--{boundary}--\r\n"
+    )
+    multipart = admin_api.post(
+        "/api/keys", raw=body, content_type=f"Multipart/Form-Data; boundary={boundary}"
+    ).assert_envelope()
+    assert multipart.status == 201
+    json_upper = admin_api.post(
+        "/api/keys", raw='{"scope": "read"}', content_type="APPLICATION/JSON; charset=UTF-8"
+    ).assert_envelope()
+    assert json_upper.status == 201
+
+
+@pytest.mark.parametrize("length", ["-5", "abc"])
+def test_a_bad_content_length_is_a_400(admin_api, length):
+    response = admin_api.post("/api/keys", {"scope": "read"}, CONTENT_LENGTH=length)
+    response.assert_envelope()
+    assert response.status == 400
+    assert response.body["errors"] == "The Content-Length header is not a valid length."
+
+
+@pytest.mark.parametrize("method", ["DISPATCH", "SETUP", "FINALIZE_RESPONSE", "PROPFIND"])
+def test_methods_no_route_answers_are_a_405(read_api, anonymous_api, method):
+    for api in (read_api, anonymous_api):
+        response = api.request(method, "/api/me").assert_envelope()
+        assert response.status == 405
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("OPTIONS", "/api/docs"),
+        ("OPTIONS", "/api/redoc"),
+        ("POST", "/api/schema"),
+        ("OPTIONS", "/api/schema"),
+        ("DELETE", "/api/docs"),
+    ],
+)
+def test_the_docs_refuse_other_methods_in_the_envelope(anonymous_api, method, path):
+    response = anonymous_api.request(method, path, HTTP_ACCEPT="application/json")
+    response.assert_envelope()
+    assert response.status == 405
 
 
 def test_api_index_needs_no_key():

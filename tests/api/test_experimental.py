@@ -46,6 +46,18 @@ def test_gated_route_still_needs_a_key(anonymous_api):
     assert response.status == 401
 
 
+def test_feature_names_are_case_insensitive(read_api):
+    register_feature("Mixed-Case", "x")
+    try:
+        response = read_api.get(
+            "/api/test/experimental-parameter?fancy=1",
+            HTTP_X_EXPERIMENTAL="MIXED-case, test-feature",
+        )
+        assert response.status == 200
+    finally:
+        unregister_feature("Mixed-Case")
+
+
 def test_experimental_lists_the_flags_that_exist(read_api):
     response = read_api.get("/api/experimental").assert_envelope()
     assert response.status == 200

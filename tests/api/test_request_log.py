@@ -51,12 +51,48 @@ def test_list_is_newest_first_and_only_own(read_api, other_admin_api):
     assert response.body["pagination"] == {"total": 3, "limit": 100, "offset": 0}
 
 
-def test_list_sorts_by_status(read_api):
-    read_api.get("/api/requests?limit=x")
-    read_api.get("/api/me")
-    response = read_api.get("/api/requests?sort=status").assert_envelope()
-    statuses = [item["status"] for item in response.data]
-    assert statuses == sorted(statuses)
+def test_list_sorts_by_status_then_newest(read_api, org, settings):
+    now = timezone.now()
+    for minutes, status in [(1, 200), (2, 404), (3, 200), (4, 400)]:
+        RequestLog.objects.create(
+            guid=f"00000000-0000-0000-0000-0000000000{minutes:02d}",
+            org_id=org.id,
+            method="GET",
+            path="/x",
+            status=status,
+            duration_ms=minutes,
+            created_at=now - timedelta(minutes=minutes),
+        )
+    settings.API_REQUEST_LOG_ENABLED = False
+    ascending = read_api.get("/api/requests?sort=status").assert_envelope()
+    assert [(i["status"], i["duration_ms"]) for i in ascending.data] == [
+        (200, 1),
+        (200, 3),
+        (400, 4),
+        (404, 2),
+    ]
+    descending = read_api.get("/api/requests?sort=-duration_ms").assert_envelope()
+    assert [i["duration_ms"] for i in descending.data] == [4, 3, 2, 1]
+    default = read_api.get("/api/requests").assert_envelope()
+    assert [i["duration_ms"] for i in default.data] == [1, 2, 3, 4]
+
+
+def test_a_request_with_a_nul_in_its_path_is_still_logged(read_api):
+    response = read_api.get("/api/requests/%00").assert_envelope()
+    assert response.status == 404
+    logged = read_api.get(f"/api/requests/{response.body['guid']}").assert_envelope()
+    assert logged.status == 200
+    assert logged.data["path"] == "/api/requests/%00"
+    assert (
+        logged.data["error"] == "No request with guid '\\u0000' was recorded for this organization."
+    )
+
+
+@pytest.mark.parametrize("query", ["select=meta", "colour=red", "sort=status&Limit=1"])
+def test_unknown_parameters_are_a_400(read_api, query):
+    response = read_api.get(f"/api/requests?{query}").assert_envelope()
+    assert response.status == 400
+    assert response.body["errors"].startswith("Unknown parameter: ")
 
 
 def test_unauthenticated_requests_are_recorded_without_an_org(anonymous_api):

@@ -1,6 +1,7 @@
 import pytest
 from django.test import override_settings
 
+from api.models import RequestLog
 from tests.conftest import ApiClient
 
 pytestmark = pytest.mark.django_db
@@ -32,8 +33,9 @@ def test_429_carries_headers_and_is_logged(read_api):
     assert response.status == 429
     assert response.headers["RateLimit-Remaining"] == "0"
     assert response.headers["Retry-After"] == response.headers["RateLimit-Reset"]
-    logged = read_api.get(f"/api/requests/{response.body['guid']}")
-    assert logged.status == 429  # still throttled: the log lookup is a request too
+    entry = RequestLog.objects.get(guid=response.body["guid"])
+    assert entry.status == 429
+    assert entry.error == response.body["errors"]
 
 
 def test_default_rate_is_configured(settings):
