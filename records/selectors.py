@@ -5,8 +5,11 @@ from uuid import UUID
 from django.db.models import Prefetch, QuerySet
 
 from api.exceptions import NotFoundError
+from api.query import SortKey
 from api.tenancy import for_org
-from records.models import Field, Object
+from records.models import Field, Object, Record
+from records.ordering import ordering
+from records.values import ObjectSchema
 
 
 def objects(*, org_id: UUID) -> QuerySet[Object]:
@@ -31,3 +34,27 @@ def field_by_name(*, obj: Object, name: str) -> Field:
         if name in field.aliases:
             return field
     raise NotFoundError(f"The object '{obj.api_name}' has no field called '{name}'.")
+
+
+def record(*, obj: Object, record_id: str) -> Record:
+    """A record of the object by id, archived or not; anything else is a 404."""
+    try:
+        key = UUID(str(record_id))
+    except ValueError:
+        key = None
+    found = for_org(Record, org_id=obj.org_id).filter(object=obj, pk=key).first() if key else None
+    if found is None:
+        raise NotFoundError(f"No {obj.api_name} record with id '{record_id}'.")
+    return found
+
+
+ARCHIVED_CHOICES = ("false", "true", "all")
+
+
+def records(*, schema: ObjectSchema, archived: str, sort: list[SortKey]) -> QuerySet[Record]:
+    queryset = for_org(Record, org_id=schema.obj.org_id).filter(object=schema.obj)
+    if archived == "false":
+        queryset = queryset.filter(archived_at__isnull=True)
+    elif archived == "true":
+        queryset = queryset.filter(archived_at__isnull=False)
+    return queryset.order_by(*ordering(schema, sort))

@@ -57,3 +57,43 @@ class ObjectUpdateSerializer(StrictInputSerializer):
     singular_name = serializers.CharField(max_length=200, required=False)
     plural_name = serializers.CharField(max_length=200, required=False)
     description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+
+
+# --- Records. Their fields differ per object, so these describe the shape for OpenAPI and
+# records.representation builds the actual payloads.
+
+
+class RecordMetaSerializer(serializers.Serializer):
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+    archived_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    version = serializers.IntegerField(read_only=True)
+
+
+class RecordSerializer(serializers.Serializer):
+    id = serializers.CharField(read_only=True, help_text="Opaque; up to 255 characters.")
+    object = serializers.CharField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    # Not read_only: OpenAPI marks read-only properties required, and lists leave these out.
+    fields = serializers.DictField(
+        required=False,
+        help_text="Values keyed by field id; relationships as {id, object, name}. "
+        "Left out with select=-fields.",
+    )
+    archived = serializers.BooleanField(read_only=True)
+    meta = RecordMetaSerializer(
+        required=False,
+        help_text="On by default for one record, off in lists (select=meta / -meta).",
+    )
+
+
+class RecordWriteSerializer(serializers.Serializer):
+    name = serializers.CharField(required=False, max_length=1000)
+    fields = serializers.DictField(
+        required=False, help_text="Values keyed by field id (or a former id); null clears."
+    )
+
+
+class DeletedRecordSerializer(serializers.Serializer):
+    id = serializers.CharField(read_only=True)
+    deleted = serializers.BooleanField(read_only=True)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from records import views
+from records import record_views, views
 
 urlpatterns = [
     path("api/objects", views.ObjectListView.as_view(), name="object-list"),
@@ -10,5 +10,26 @@ urlpatterns = [
         "api/objects/<str:object_name>/fields/<str:field_name>",
         views.FieldDetailView.as_view(),
         name="field-detail",
+    ),
+]
+
+urlpatterns += [
+    path(
+        "api/records/<str:object_name>", record_views.RecordListView.as_view(), name="record-list"
+    ),
+    path(
+        "api/records/<str:object_name>/<str:record_id>",
+        record_views.RecordDetailView.as_view(),
+        name="record-detail",
+    ),
+    path(
+        "api/records/<str:object_name>/<str:record_id>/archive",
+        record_views.RecordArchiveView.as_view(),
+        name="record-archive",
+    ),
+    path(
+        "api/records/<str:object_name>/<str:record_id>/unarchive",
+        record_views.RecordUnarchiveView.as_view(),
+        name="record-unarchive",
     ),
 ]

@@ -1,6 +1,13 @@
-"""Every write of the records app goes through here: the schema (objects, fields) now, the
-records themselves next."""
+"""Every write of the records app goes through here: the schema (objects and fields) and the
+records themselves."""
 
+from records.services.records import (
+    archive_record,
+    create_record,
+    delete_record,
+    unarchive_record,
+    update_record,
+)
 from records.services.schema import (
     create_field,
     create_object,
@@ -11,10 +18,15 @@ from records.services.schema import (
 )
 
 __all__ = [
+    "archive_record",
     "create_field",
     "create_object",
+    "create_record",
     "delete_field",
     "delete_object",
+    "delete_record",
+    "unarchive_record",
     "update_field",
     "update_object",
+    "update_record",
 ]

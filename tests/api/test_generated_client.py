@@ -153,6 +153,53 @@ def test_generated_client_calls_every_route(server, client_package):
         == "arr"
     )
     call("fields_delete", 200, object_name="companies", field_name="arr")
+
+    record = call(
+        "records_create",
+        201,
+        object_name="companies",
+        body=models.RecordWriteRequest(
+            name="Acme", fields=models.RecordWriteRequestFields.from_dict({"domain": "acme.com"})
+        ),
+    )
+    record_id = record.data.id
+    assert record.data.meta.version == 1
+    call(
+        "records_create",
+        409,
+        object_name="companies",
+        body=models.RecordWriteRequest(
+            name="Acme", fields=models.RecordWriteRequestFields.from_dict({"domain": "acme.com"})
+        ),
+    )
+    listed = call("records_list", 200, object_name="companies", sort="-name")
+    assert listed.pagination.total == 1 and listed.data[0].id == record_id
+    call("records_list", 400, object_name="companies", sort="nope")
+    assert (
+        call("records_retrieve", 200, object_name="companies", record_id=record_id).data.name
+        == "Acme"
+    )
+    call(
+        "records_update",
+        200,
+        object_name="companies",
+        record_id=record_id,
+        body=models.PatchedRecordWriteRequest(name="Acme Inc"),
+    )
+    call(
+        "records_replace_sparse",
+        200,
+        object_name="companies",
+        record_id=record_id,
+        body=models.RecordWriteRequest(name="Acme Co"),
+    )
+    assert call("records_archive", 200, object_name="companies", record_id=record_id).data.archived
+    assert not call(
+        "records_unarchive", 200, object_name="companies", record_id=record_id
+    ).data.archived
+    deleted = call("records_delete", 200, object_name="companies", record_id=record_id)
+    assert deleted.data.deleted is True
+    call("records_retrieve", 404, object_name="companies", record_id=record_id)
     call("objects_delete", 200, object_name="companies")
 
     operation_ids = {

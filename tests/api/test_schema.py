@@ -100,3 +100,15 @@ def test_routes_without_a_body_declare_none(schema):
 
 def test_paths_have_no_trailing_slash(schema):
     assert all(not path.endswith("/") for path in schema["paths"])
+
+
+def test_every_operation_documents_its_real_success_code(schema):
+    """No 204 (DELETE answers 200 with a body); 201 only on creating POSTs."""
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            codes = {code for code in operation["responses"] if code.startswith("2")}
+            assert len(codes) == 1, (method, path, codes)
+            if method == "delete":
+                assert codes == {"200"}, (method, path)
+            if "201" in codes:
+                assert method == "post", path

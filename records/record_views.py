@@ -1,0 +1,169 @@
+"""The records API: `/api/records/{object}` and `/api/records/{object}/{id}`."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.response import Response
+
+from api.exceptions import InvalidParameterError, MissingInputError
+from api.inputs import read_params
+from api.pagination import page_of
+from api.query import parse_select, parse_sort, parse_window, reject_unknown_params
+from api.schema import error_response
+from api.views import LIST_PARAMETERS, ApiView
+from records import selectors, services
+from records.ordering import sort_keys
+from records.representation import read_record_input, record_payloads
+from records.serializers import DeletedRecordSerializer, RecordSerializer, RecordWriteSerializer
+from records.services.records import UNSET
+from records.values import ObjectSchema
+
+CONFLICT = error_response("A unique value is already used by another record.")
+INVALID = error_response("A value does not fit its field; errorDetail is keyed fields.<id>.")
+SELECT = OpenApiParameter(
+    "select", str, description="meta, fields; '-name' leaves a part out (e.g. select=meta,-fields)."
+)
+RECORD_TAGS = ["records"]
+
+
+def object_schema(request, object_name: str) -> ObjectSchema:
+    obj = selectors.object_by_api_name(org_id=request.auth.org_id, api_name=object_name)
+    return ObjectSchema.of(obj)
+
+
+def one_record(record, schema, params, *, status: int = 200) -> Response:
+    select = parse_select(params, defaults={"meta": True, "fields": True})
+    payload = record_payloads([record], schema, meta=select["meta"], fields=select["fields"])[0]
+    return Response(payload, status=status)
+
+
+class RecordListView(ApiView):
+    @extend_schema(
+        responses=RecordSerializer(many=True),
+        parameters=[
+            *LIST_PARAMETERS,
+            OpenApiParameter(
+                "sort",
+                str,
+                description="Comma list of id, name, created_at, updated_at, fields__<field>; "
+                "'-' for descending. Default -id (newest first).",
+            ),
+            SELECT,
+            OpenApiParameter(
+                "archived", str, enum=["false", "true", "all"], description="Default false."
+            ),
+        ],
+        tags=RECORD_TAGS,
+        operation_id="records_list",
+    )
+    def get(self, request, object_name: str):
+        schema = object_schema(request, object_name)
+        params = read_params(request)
+        reject_unknown_params(params, allowed=["sort", "select", "archived"])
+        window = parse_window(params)
+        sort = parse_sort(params, allowed=sort_keys(schema), default="-id")
+        select = parse_select(params, defaults={"meta": False, "fields": True})
+        archived = params.get("archived", "false")
+        if archived not in selectors.ARCHIVED_CHOICES:
+            raise InvalidParameterError("archived", "expected false, true or all.")
+        queryset = selectors.records(schema=schema, archived=archived, sort=sort)
+        items, total = page_of(queryset, window)
+        response = Response(
+            record_payloads(items, schema, meta=select["meta"], fields=select["fields"])
+        )
+        response.pagination = window.as_pagination(total)
+        return response
+
+    @extend_schema(
+        request=RecordWriteSerializer,
+        responses={201: RecordSerializer, 409: CONFLICT, 422: INVALID},
+        tags=RECORD_TAGS,
+        operation_id="records_create",
+    )
+    def post(self, request, object_name: str):
+        schema = object_schema(request, object_name)
+        name, fields = read_record_input(request.data)
+        if name is UNSET or not name:
+            raise MissingInputError(["name"])
+        record = services.create_record(schema=schema, name=name, fields=fields)
+        return one_record(record, schema, request.query_params, status=201)
+
+
+class RecordDetailView(ApiView):
+    def target(self, request, object_name: str, record_id: str):
+        schema = object_schema(request, object_name)
+        return schema, selectors.record(obj=schema.obj, record_id=record_id)
+
+    @extend_schema(
+        responses=RecordSerializer,
+        parameters=[SELECT],
+        tags=RECORD_TAGS,
+        operation_id="records_retrieve",
+    )
+    def get(self, request, object_name: str, record_id: str):
+        schema, record = self.target(request, object_name, record_id)
+        return one_record(record, schema, read_params(request))
+
+    @extend_schema(
+        request=RecordWriteSerializer,
+        responses={200: RecordSerializer, 409: CONFLICT, 422: INVALID},
+        tags=RECORD_TAGS,
+        operation_id="records_update",
+        description="Sparse update: only the keys sent change; null clears a field.",
+    )
+    def patch(self, request, object_name: str, record_id: str):
+        schema, record = self.target(request, object_name, record_id)
+        name, fields = read_record_input(request.data)
+        if name is not UNSET and not name:
+            raise MissingInputError(["name"])
+        record = services.update_record(schema=schema, record=record, name=name, fields=fields)
+        return one_record(record, schema, request.query_params)
+
+    @extend_schema(
+        request=RecordWriteSerializer,
+        responses={200: RecordSerializer, 409: CONFLICT, 422: INVALID},
+        tags=RECORD_TAGS,
+        operation_id="records_replace_sparse",
+        description="The same sparse update as PATCH (only the keys sent change).",
+    )
+    def put(self, request, object_name: str, record_id: str):
+        return self.patch(request, object_name, record_id)
+
+    @extend_schema(
+        request=None,
+        responses={200: DeletedRecordSerializer},
+        tags=RECORD_TAGS,
+        operation_id="records_delete",
+        description="Deletes the record and clears links to it from other records.",
+    )
+    def delete(self, request, object_name: str, record_id: str):
+        _, record = self.target(request, object_name, record_id)
+        deleted_id = str(record.pk)
+        services.delete_record(record=record)
+        return Response({"id": deleted_id, "deleted": True})
+
+
+class RecordArchiveView(ApiView):
+    @extend_schema(
+        request=None,
+        responses=RecordSerializer,
+        tags=RECORD_TAGS,
+        operation_id="records_archive",
+        description="Archives the record (idempotent): it leaves lists and searches.",
+    )
+    def post(self, request, object_name: str, record_id: str):
+        schema = object_schema(request, object_name)
+        record = selectors.record(obj=schema.obj, record_id=record_id)
+        return one_record(services.archive_record(record=record), schema, request.query_params)
+
+
+class RecordUnarchiveView(ApiView):
+    @extend_schema(
+        request=None,
+        responses=RecordSerializer,
+        tags=RECORD_TAGS,
+        operation_id="records_unarchive",
+        description="Unarchives the record (idempotent).",
+    )
+    def post(self, request, object_name: str, record_id: str):
+        schema = object_schema(request, object_name)
+        record = selectors.record(obj=schema.obj, record_id=record_id)
+        return one_record(services.unarchive_record(record=record), schema, request.query_params)

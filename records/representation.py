@@ -1,0 +1,71 @@
+"""Records as the API shows them, and record input as clients send it (JSON or form)."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.http import QueryDict
+
+from api.exceptions import BadRequestError
+from records.models import Record
+from records.services.records import UNSET
+from records.values import ObjectSchema, clean_name, linked_records, represent_values
+
+RECORD_INPUTS = ("name", "fields")
+
+
+def record_payloads(
+    records: Sequence[Record], schema: ObjectSchema, *, meta: bool, fields: bool
+) -> list[dict[str, Any]]:
+    """Payloads for a page of records: one query for all their links, none per record."""
+    links = linked_records(records, schema) if fields else {}
+    return [_payload(record, schema, links, meta=meta, fields=fields) for record in records]
+
+
+def _payload(record, schema, links, *, meta: bool, fields: bool) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "id": str(record.pk),
+        "object": schema.obj.api_name,
+        "name": record.name,
+    }
+    if fields:
+        payload["fields"] = represent_values(record, schema, links)
+    payload["archived"] = record.archived_at is not None
+    if meta:
+        payload["meta"] = {
+            "created_at": _time(record.created_at),
+            "updated_at": _time(record.updated_at),
+            "archived_at": _time(record.archived_at),
+            "version": record.version,
+        }
+    return payload
+
+
+def _time(value) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def read_record_input(data: Any) -> tuple[Any, Any]:
+    """(name or UNSET, fields or None) from a JSON object or a form body, where a custom
+    field is sent as `fields.<field_id>=value`."""
+    if isinstance(data, QueryDict):
+        plain: dict[str, Any] = {}
+        form_fields: dict[str, Any] = {}
+        for key, values in data.lists():
+            value = values if len(values) > 1 else values[0]
+            if key.startswith("fields."):
+                form_fields[key.removeprefix("fields.")] = value
+            else:
+                plain[key] = value
+        if form_fields:
+            plain["fields"] = form_fields
+        data = plain
+    if not isinstance(data, dict):
+        raise BadRequestError("The request body must be a JSON object.")
+    unknown = sorted(str(key) for key in data if key not in RECORD_INPUTS)
+    if unknown:
+        raise BadRequestError(
+            f"Unknown input: {', '.join(unknown)}. Valid inputs: name, fields.",
+            detail={key: ["Unknown input."] for key in unknown},
+        )
+    name = clean_name(data["name"]) if "name" in data else UNSET
+    return name, data.get("fields")

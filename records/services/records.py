@@ -1,0 +1,168 @@
+"""Every write of a record: create, update, archive, unarchive, delete. Each runs in one
+transaction, bumps `version` and `updated_at`, and writes nothing when anything is wrong."""
+
+import hashlib
+import json
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from api.exceptions import ConflictError
+from api.tenancy import for_org
+from records.models import Field, Record, UniqueValue
+from records.values import ObjectSchema, check_relationship_targets, clean_values
+
+UNSET: Any = object()
+
+
+def unique_token(field: Field, value: Any) -> str:
+    """The form a unique value is compared in: emails case-insensitively, long values hashed."""
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    if field.type == "email":
+        text = text.lower()
+    if len(text) > 255:
+        text = "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+    return text
+
+
+def _claim_unique_values(record: Record, schema: ObjectSchema, values: dict[str, Any]) -> None:
+    """Inserts one UniqueValue row per unique field written; the database's unique constraint
+    makes a concurrent duplicate fail here, and the transaction then rolls back whole."""
+    fields = [f for f in schema.fields if f.unique and f.key in values]
+    if not fields:
+        return
+    for_org(UniqueValue, org_id=record.org_id).filter(record=record, field__in=fields).delete()
+    rows = [
+        UniqueValue(
+            org_id=record.org_id, field=f, record=record, value=unique_token(f, values[f.key])
+        )
+        for f in fields
+        if values[f.key] is not None
+    ]
+    try:
+        with transaction.atomic():
+            UniqueValue.objects.bulk_create(rows)
+    except IntegrityError:
+        raise _duplicate_error(record, rows) from None
+
+
+def _duplicate_error(record: Record, rows: list[UniqueValue]) -> ConflictError:
+    for row in rows:
+        existing = (
+            for_org(UniqueValue, org_id=record.org_id)
+            .filter(field=row.field, value=row.value)
+            .exclude(record=record)
+            .values_list("record_id", flat=True)
+            .first()
+        )
+        if existing is not None:
+            return ConflictError(
+                f"Another record already has this {row.field.api_name}: {existing}.",
+                detail={
+                    f"fields.{row.field.api_name}": [f"Already used by record {existing}."],
+                    "existing_id": str(existing),
+                },
+            )
+    # The other writer has not committed yet (or rolled back): still a conflict.
+    return ConflictError("Another record is being written with the same unique value.")
+
+
+@transaction.atomic
+def create_record(*, schema: ObjectSchema, name: str, fields: Any) -> Record:
+    obj = schema.obj
+    values = clean_values(schema, fields, creating=True)
+    check_relationship_targets(org_id=obj.org_id, schema=schema, writes=[("", values)])
+    record = Record(org_id=obj.org_id, object=obj, name=name, values=values)
+    record.save(force_insert=True)
+    _claim_unique_values(record, schema, values)
+    return record
+
+
+def lock_record(record: Record) -> Record:
+    """The record re-read under a row lock, so concurrent updates apply one after another."""
+    return Record.objects.select_for_update().get(pk=record.pk)
+
+
+@transaction.atomic
+def update_record(
+    *, schema: ObjectSchema, record: Record, name: str = UNSET, fields: Any = None
+) -> Record:
+    """A sparse update: only the fields sent change; None clears a field."""
+    changes = clean_values(schema, fields, creating=False)
+    check_relationship_targets(org_id=record.org_id, schema=schema, writes=[("", changes)])
+    record = lock_record(record)
+    values = dict(record.values)
+    for key, value in changes.items():
+        if value is None:
+            values.pop(key, None)
+        else:
+            values[key] = value
+    if name is not UNSET:
+        record.name = name
+    record.values = values
+    record.version += 1
+    record.save()
+    _claim_unique_values(record, schema, changes)
+    return record
+
+
+@transaction.atomic
+def archive_record(*, record: Record) -> Record:
+    """Idempotent: archiving an archived record changes nothing."""
+    record = lock_record(record)
+    if record.archived_at is None:
+        record.archived_at = timezone.now()
+        record.version += 1
+        record.save()
+    return record
+
+
+@transaction.atomic
+def unarchive_record(*, record: Record) -> Record:
+    record = lock_record(record)
+    if record.archived_at is not None:
+        record.archived_at = None
+        record.version += 1
+        record.save()
+    return record
+
+
+@transaction.atomic
+def delete_record(*, record: Record) -> None:
+    """Deletes the record and clears every relationship value that pointed at it."""
+    _clear_references(record)
+    record.delete()
+
+
+def _clear_references(record: Record) -> None:
+    target = record.object.api_name
+    links = for_org(Field, org_id=record.org_id).filter(type="relationship", options__target=target)
+    record_id = str(record.pk)
+    changed: list[Record] = []
+    now = timezone.now()
+    for field in links:
+        many = field.options.get("many", False)
+        candidates = for_org(Record, org_id=record.org_id).filter(object_id=field.object_id)
+        if not many:
+            candidates = candidates.filter(**{f"values__{field.key}": record_id})
+        elif connection.vendor == "postgresql":
+            candidates = candidates.filter(**{f"values__{field.key}__contains": [record_id]})
+        else:  # SQLite has no JSON containment: narrow by key, then look
+            candidates = candidates.filter(values__has_key=field.key)
+        for linked in candidates.exclude(pk=record.pk).select_for_update():
+            value = linked.values.get(field.key)
+            if many and isinstance(value, list) and record_id in value:
+                remaining = [i for i in value if i != record_id]
+                if remaining:
+                    linked.values[field.key] = remaining
+                else:
+                    linked.values.pop(field.key)
+            elif value == record_id:
+                linked.values.pop(field.key)
+            else:
+                continue
+            linked.version += 1
+            linked.updated_at = now
+            changed.append(linked)
+    Record.objects.bulk_update(changed, ["values", "version", "updated_at"], batch_size=500)

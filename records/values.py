@@ -1,0 +1,185 @@
+"""Field values between the API and storage: resolving field names (aliases included),
+validating and normalizing by type, checking relationship targets in one query per write, and
+reading relationships back as {id, object, name} without one query per value."""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from api.exceptions import InvalidInputError, MissingInputError
+from api.tenancy import for_org
+from records.field_types import FIELD_TYPES, FieldValueError
+from records.models import Field, Object, Record
+
+MAX_NAME = 1000
+
+
+@dataclass(frozen=True)
+class ObjectSchema:
+    """An object and its fields, looked up by api_name, alias or storage key."""
+
+    obj: Object
+    fields: tuple[Field, ...]
+
+    @classmethod
+    def of(cls, obj: Object) -> "ObjectSchema":
+        return cls(obj=obj, fields=tuple(obj.fields.all()))
+
+    def field(self, name: str) -> Field | None:
+        for field in self.fields:
+            if field.api_name == name:
+                return field
+        for field in self.fields:
+            if name in field.aliases:
+                return field
+        return None
+
+    def by_key(self) -> dict[str, Field]:
+        return {field.key: field for field in self.fields}
+
+
+def clean_name(value: Any) -> str:
+    if not isinstance(value, str) or isinstance(value, bool):
+        raise InvalidInputError("'name' must be a string.", detail={"name": ["Expected a string."]})
+    name = value.strip()
+    if len(name) > MAX_NAME:
+        raise InvalidInputError(
+            f"'name' is longer than {MAX_NAME} characters.",
+            detail={"name": [f"Expected at most {MAX_NAME} characters."]},
+        )
+    return name
+
+
+def clean_values(
+    schema: ObjectSchema, sent: Any, *, creating: bool, where: str = ""
+) -> dict[str, Any]:
+    """`sent` (field id -> value, as sent) as storage key -> normalized value; None clears.
+
+    Missing required fields on create are a 400 (MissingInputError); anything else wrong is one
+    422 listing every bad field as `fields.<id>`. Nothing is checked against the database here
+    except by `check_relationship_targets`, which callers run after this."""
+    if sent is None:
+        sent = {}
+    if not isinstance(sent, dict):
+        raise InvalidInputError(
+            "'fields' must be an object keyed by field id.",
+            detail={f"{where}fields": ["Expected an object."]},
+        )
+    errors: dict[str, list[str]] = {}
+    cleaned: dict[str, Any] = {}
+    for name, value in sent.items():
+        field = schema.field(str(name))
+        label = f"{where}fields.{name}"
+        if field is None:
+            valid = ", ".join(f.api_name for f in schema.fields) or "none"
+            errors[label] = [f"Unknown field. Valid fields: {valid}."]
+            continue
+        if value is None:
+            if field.required:
+                errors[label] = ["This field is required and cannot be cleared."]
+            elif not creating:
+                cleaned[field.key] = None
+            continue
+        try:
+            cleaned[field.key] = FIELD_TYPES[field.type].normalize(value, field.options)
+        except FieldValueError as exc:
+            errors[label] = [str(exc)]
+    if creating:
+        missing = [
+            f"{where}fields.{field.api_name}"
+            for field in schema.fields
+            if field.required
+            and field.key not in cleaned
+            and f"{where}fields.{field.api_name}" not in errors
+        ]
+        if missing:  # the first thing to fix; the other problems ride along in errorDetail
+            exc = MissingInputError(missing)
+            exc.detail = errors or None
+            raise exc
+    if errors:
+        raise invalid_fields(errors)
+    return cleaned
+
+
+def invalid_fields(errors: dict[str, list[str]]) -> InvalidInputError:
+    if len(errors) == 1:
+        label, problems = next(iter(errors.items()))
+        return InvalidInputError(f"Invalid value for '{label}': {problems[0]}", detail=errors)
+    names = ", ".join(f"'{label}'" for label in errors)
+    return InvalidInputError(f"Invalid values for {names}; see errorDetail.", detail=errors)
+
+
+def check_relationship_targets(
+    *, org_id: UUID, schema: ObjectSchema, writes: Iterable[tuple[str, dict[str, Any]]]
+) -> None:
+    """Every linked id must be a record of the target object in this organization. `writes`
+    pairs a label prefix (e.g. "" or "operations.3.") with cleaned values; one query per
+    target object for all of them."""
+    by_key = schema.by_key()
+    wanted: dict[str, set[str]] = defaultdict(set)
+    uses: list[tuple[str, Field, list[str]]] = []
+    for prefix, values in writes:
+        for key, value in values.items():
+            field = by_key.get(key)
+            if field is None or field.type != "relationship" or value is None:
+                continue
+            ids = value if isinstance(value, list) else [value]
+            wanted[field.options["target"]].update(ids)
+            uses.append((prefix, field, ids))
+    if not wanted:
+        return
+    found: dict[str, set[str]] = {}
+    for target, ids in wanted.items():
+        rows = for_org(Record, org_id=org_id).filter(object__api_name=target, id__in=ids)
+        found[target] = {str(pk) for pk in rows.values_list("id", flat=True)}
+    errors = {}
+    for prefix, field, ids in uses:
+        missing = [i for i in ids if i not in found[field.options["target"]]]
+        if missing:
+            errors[f"{prefix}fields.{field.api_name}"] = [
+                f"No {field.options['target']} record with id {missing[0]}."
+            ]
+    if errors:
+        raise invalid_fields(errors)
+
+
+def linked_records(records: Iterable[Record], schema: ObjectSchema) -> dict[str, dict[str, str]]:
+    """{id: {id, object, name}} for every record the given ones link to: one query."""
+    ids: set[str] = set()
+    for field in schema.fields:
+        if field.type != "relationship":
+            continue
+        for record in records:
+            value = record.values.get(field.key)
+            if value:
+                ids.update(value if isinstance(value, list) else [value])
+    if not ids:
+        return {}
+    rows = for_org(Record, org_id=schema.obj.org_id).filter(id__in=ids)
+    return {
+        str(pk): {"id": str(pk), "object": api_name, "name": name}
+        for pk, api_name, name in rows.values_list("id", "object__api_name", "name")
+    }
+
+
+def represent_values(
+    record: Record, schema: ObjectSchema, links: dict[str, dict[str, str]]
+) -> dict[str, Any]:
+    """The record's values keyed by field api_name; relationships as {id, object, name}. A
+    link whose target is gone is left out."""
+    result: dict[str, Any] = {}
+    for field in schema.fields:
+        if field.key not in record.values:
+            continue
+        value = record.values[field.key]
+        if field.type == "relationship":
+            if isinstance(value, list):
+                value = [links[i] for i in value if i in links]
+            else:
+                value = links.get(value)
+                if value is None:
+                    continue
+        result[field.api_name] = value
+    return result

@@ -1,0 +1,142 @@
+"""Listing records: sort (typed, stable, empty last), select, pagination, query counts."""
+
+import random
+
+import pytest
+
+from records.models import Record
+
+pytestmark = pytest.mark.django_db
+
+
+def create(api, name, **fields):
+    response = api.post("/api/records/companies", {"name": name, "fields": fields})
+    assert response.status == 201, response.body
+    return response.data
+
+
+def names(api, query):
+    response = api.get(f"/api/records/companies?{query}").assert_envelope()
+    assert response.status == 200, response.body
+    return [record["name"] for record in response.data]
+
+
+def test_default_order_is_newest_first(schema, write_api):
+    for name in ("a", "b", "c"):
+        create(write_api, name)
+    assert names(write_api, "") == ["c", "b", "a"]
+    assert names(write_api, "sort=id") == ["a", "b", "c"]
+
+
+def test_numbers_sort_as_numbers_and_empty_values_last(schema, write_api):
+    for name, revenue in [
+        ("ten", 10),
+        ("nine", 9),
+        ("none", None),
+        ("hundred", 100),
+        ("neg", -1.5),
+    ]:
+        create(write_api, name, **({"revenue": revenue} if revenue is not None else {}))
+    assert names(write_api, "sort=fields__revenue") == ["neg", "nine", "ten", "hundred", "none"]
+    assert names(write_api, "sort=-fields__revenue") == ["hundred", "ten", "nine", "neg", "none"]
+
+
+def test_dates_and_datetimes_sort_as_time(schema, write_api):
+    create(write_api, "late", founded="2020-01-01", last_contact="2026-01-01T00:00:00+05:00")
+    create(write_api, "early", founded="1999-12-31", last_contact="2025-12-31T20:00:00Z")
+    create(write_api, "mid", founded="2010-06-15", last_contact="2025-12-31T19:30:00-00:45")
+    assert names(write_api, "sort=fields__founded") == ["early", "mid", "late"]
+    # 2025-12-31T19:00Z < 20:00Z (early) < 20:15Z (mid)
+    assert names(write_api, "sort=fields__last_contact") == ["late", "early", "mid"]
+
+
+def test_text_sort_with_ties_broken_by_id_in_the_first_keys_direction(schema, write_api):
+    ids = [create(write_api, "same")["id"] for _ in range(3)]
+    create(write_api, "alpha")
+    ascending = write_api.get("/api/records/companies?sort=name").data
+    assert [r["id"] for r in ascending] == [ascending[0]["id"], *ids]
+    descending = write_api.get("/api/records/companies?sort=-name").data
+    assert [r["id"] for r in descending][:3] == list(reversed(ids))
+
+
+def test_sort_agrees_with_python_on_random_data(schema, write_api):
+    rng = random.Random(7)
+    expected = []
+    for index in range(40):
+        revenue = rng.choice([None, rng.randint(-1000, 1000), rng.random() * 1000])
+        record = create(write_api, f"r{index}", **({} if revenue is None else {"revenue": revenue}))
+        expected.append((revenue, record["id"]))
+    with_value = sorted((v, i) for v, i in expected if v is not None)
+    empty = sorted(i for v, i in expected if v is None)
+    response = write_api.get("/api/records/companies?sort=fields__revenue&limit=1000").data
+    assert [r["id"] for r in response] == [i for _, i in with_value] + empty
+
+
+@pytest.mark.parametrize(
+    ("query", "parameter"),
+    [
+        ("sort=fields__nope", "sort"),
+        ("sort=fields__tags", "sort"),
+        ("sort=colour", "sort"),
+        ("select=everything", "select"),
+        ("archived=maybe", "archived"),
+        ("limit=-1", "limit"),
+    ],
+)
+def test_bad_list_parameters_are_a_400_naming_them(schema, write_api, query, parameter):
+    response = write_api.get(f"/api/records/companies?{query}").assert_envelope()
+    assert response.status == 400
+    assert list(response.body["errorDetail"]) == [parameter]
+
+
+def test_unknown_filter_key_is_a_400(schema, write_api):
+    response = write_api.get("/api/records/companies?colour=red").assert_envelope()
+    assert response.status == 400
+    assert response.body["errorDetail"] == {"colour": ["Unknown parameter."]}
+
+
+def test_select_meta_and_fields(schema, write_api):
+    record = create(write_api, "Acme", revenue=1)
+    listed = write_api.get("/api/records/companies").data[0]
+    assert "meta" not in listed and listed["fields"] == {"revenue": 1}
+    with_meta = write_api.get("/api/records/companies?select=meta,-fields").data[0]
+    assert "fields" not in with_meta and with_meta["meta"]["version"] == 1
+    one = write_api.get(f"/api/records/companies/{record['id']}?select=-meta").data
+    assert "meta" not in one and one["fields"] == {"revenue": 1}
+
+
+def test_pagination_total_is_exact_and_limit_clamped(schema, write_api, org):
+    obj = Record.objects.model.object.field.related_model.objects.get(api_name="companies")
+    Record.objects.bulk_create([Record(org=org, object=obj, name=f"r{i}") for i in range(1005)])
+    response = write_api.get("/api/records/companies?limit=5000").assert_envelope()
+    assert response.body["pagination"] == {"total": 1005, "limit": 1000, "offset": 0}
+    assert len(response.data) == 1000
+    by_page = write_api.get("/api/records/companies?page=3&page_size=10").assert_envelope()
+    by_offset = write_api.get("/api/records/companies?limit=10&offset=20").assert_envelope()
+    assert by_page.data == by_offset.data
+    assert by_page.body["pagination"] == {"total": 1005, "limit": 10, "offset": 20}
+
+
+def test_listing_100_records_with_relationships_takes_the_same_queries_as_1(
+    schema, write_api, django_assert_num_queries
+):
+    people = [write_api.post("/api/records/people", {"name": f"p{i}"}).data["id"] for i in range(3)]
+    create(write_api, "first", owner=people[0], board=people)
+    write_api.get("/api/records/companies")
+    # key, object, its fields, count, page, links, request log
+    with django_assert_num_queries(7):
+        assert len(write_api.get("/api/records/companies").data) == 1
+    for index in range(99):
+        create(write_api, f"c{index}", owner=people[index % 3], board=people[: index % 3 + 1])
+    with django_assert_num_queries(7):
+        listed = write_api.get("/api/records/companies").data
+    assert len(listed) == 100
+    assert all(record["fields"]["owner"]["object"] == "people" for record in listed)
+
+
+def test_retrieve_and_create_query_counts(schema, write_api, django_assert_num_queries):
+    person = write_api.post("/api/records/people", {"name": "p"}).data["id"]
+    record = create(write_api, "Acme", owner=person, domain="acme.com")
+    write_api.get("/api/me")
+    with django_assert_num_queries(6):  # key, object, its fields, record, links, log
+        write_api.get(f"/api/records/companies/{record['id']}")
