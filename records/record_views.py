@@ -1,18 +1,26 @@
 """The records API: `/api/records/{object}` and `/api/records/{object}/{id}`."""
 
+from django.db.models import Q
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
-from api.exceptions import InvalidParameterError, MissingInputError
+from api.exceptions import BadRequestError, InvalidParameterError, MissingInputError
 from api.inputs import read_params
 from api.pagination import page_of
-from api.query import parse_select, parse_sort, parse_window, reject_unknown_params
+from api.query import WINDOW_PARAMS, parse_select, parse_sort, parse_window
 from api.schema import error_response
+from api.scopes import Scope
 from api.views import LIST_PARAMETERS, ApiView
 from records import selectors, services
+from records.filters import body_filters
 from records.ordering import sort_keys
 from records.representation import read_record_input, record_payloads
-from records.serializers import DeletedRecordSerializer, RecordSerializer, RecordWriteSerializer
+from records.serializers import (
+    DeletedRecordSerializer,
+    RecordSearchSerializer,
+    RecordSerializer,
+    RecordWriteSerializer,
+)
 from records.services.records import UNSET
 from records.values import ObjectSchema
 
@@ -22,6 +30,32 @@ SELECT = OpenApiParameter(
     "select", str, description="meta, fields; '-name' leaves a part out (e.g. select=meta,-fields)."
 )
 RECORD_TAGS = ["records"]
+
+
+LIST_CONTROLS = {*WINDOW_PARAMS, "sort", "select", "archived"}
+SEARCH_INPUTS = {*LIST_CONTROLS, "filters", "any"}
+
+
+def record_list(schema: ObjectSchema, params, *, query_filters=None, condition=None) -> Response:
+    window = parse_window(params)
+    sort = parse_sort(params, allowed=sort_keys(schema), default="-id")
+    select = parse_select(params, defaults={"meta": False, "fields": True})
+    archived = params.get("archived", "false")
+    if archived not in selectors.ARCHIVED_CHOICES:
+        raise InvalidParameterError("archived", "expected false, true or all.")
+    queryset = selectors.records(
+        schema=schema,
+        archived=archived,
+        sort=sort,
+        query_filters=query_filters,
+        condition=condition,
+    )
+    items, total = page_of(queryset, window)
+    response = Response(
+        record_payloads(items, schema, meta=select["meta"], fields=select["fields"])
+    )
+    response.pagination = window.as_pagination(total)
+    return response
 
 
 def object_schema(request, object_name: str) -> ObjectSchema:
@@ -57,20 +91,8 @@ class RecordListView(ApiView):
     def get(self, request, object_name: str):
         schema = object_schema(request, object_name)
         params = read_params(request)
-        reject_unknown_params(params, allowed=["sort", "select", "archived"])
-        window = parse_window(params)
-        sort = parse_sort(params, allowed=sort_keys(schema), default="-id")
-        select = parse_select(params, defaults={"meta": False, "fields": True})
-        archived = params.get("archived", "false")
-        if archived not in selectors.ARCHIVED_CHOICES:
-            raise InvalidParameterError("archived", "expected false, true or all.")
-        queryset = selectors.records(schema=schema, archived=archived, sort=sort)
-        items, total = page_of(queryset, window)
-        response = Response(
-            record_payloads(items, schema, meta=select["meta"], fields=select["fields"])
-        )
-        response.pagination = window.as_pagination(total)
-        return response
+        filters = {k: v for k, v in params.items() if k not in LIST_CONTROLS}
+        return record_list(schema, params, query_filters=filters)
 
     @extend_schema(
         request=RecordWriteSerializer,
@@ -85,6 +107,45 @@ class RecordListView(ApiView):
             raise MissingInputError(["name"])
         record = services.create_record(schema=schema, name=name, fields=fields)
         return one_record(record, schema, request.query_params, status=201)
+
+
+class RecordSearchView(ApiView):
+    required_scopes = {"POST": Scope.READ}
+
+    @extend_schema(
+        request=RecordSearchSerializer,
+        responses=RecordSerializer(many=True),
+        tags=RECORD_TAGS,
+        operation_id="records_search",
+        description=(
+            "Filters in the body: `filters` are ANDed; each object in `any` is an AND-group and "
+            "the groups are ORed. `value` is a list (a bare scalar is accepted)."
+        ),
+    )
+    def post(self, request, object_name: str):
+        schema = object_schema(request, object_name)
+        body = request.data
+        if not isinstance(body, dict):
+            raise BadRequestError("The request body must be a JSON object.")
+        unknown = sorted(set(body) - SEARCH_INPUTS)
+        if unknown:
+            raise BadRequestError(
+                f"Unknown input: {', '.join(unknown)}. Valid inputs: "
+                f"{', '.join(sorted(SEARCH_INPUTS))}.",
+                detail={name: ["Unknown input."] for name in unknown},
+            )
+        filters = body.get("filters")
+        condition = body_filters(schema, {} if filters is None else filters, where="filters")
+        groups = body.get("any")
+        groups = [] if groups is None else groups
+        if not isinstance(groups, list):
+            raise InvalidParameterError("any", "expected a list of filter groups.")
+        if groups:
+            either = Q()
+            for index, group in enumerate(groups):
+                either |= body_filters(schema, group, where=f"any.{index}")
+            condition &= either
+        return record_list(schema, body, condition=condition)
 
 
 class RecordDetailView(ApiView):

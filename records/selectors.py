@@ -1,12 +1,15 @@
 """Reads of the records app."""
 
+from collections.abc import Mapping
+from typing import Any
 from uuid import UUID
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from api.exceptions import NotFoundError
 from api.query import SortKey
 from api.tenancy import for_org
+from records.filters import apply_query_filters
 from records.models import Field, Object, Record
 from records.ordering import ordering
 from records.values import ObjectSchema
@@ -51,10 +54,23 @@ def record(*, obj: Object, record_id: str) -> Record:
 ARCHIVED_CHOICES = ("false", "true", "all")
 
 
-def records(*, schema: ObjectSchema, archived: str, sort: list[SortKey]) -> QuerySet[Record]:
+def records(
+    *,
+    schema: ObjectSchema,
+    archived: str,
+    sort: list[SortKey],
+    query_filters: Mapping[str, Any] | None = None,
+    condition: Q | None = None,
+) -> QuerySet[Record]:
+    """The one query builder of lists, searches and the admin: archived state, filters from a
+    query string (through the object's FilterSet) or a search body (a Q), and sort."""
     queryset = for_org(Record, org_id=schema.obj.org_id).filter(object=schema.obj)
     if archived == "false":
         queryset = queryset.filter(archived_at__isnull=True)
     elif archived == "true":
         queryset = queryset.filter(archived_at__isnull=False)
+    if query_filters:
+        queryset = apply_query_filters(schema, queryset, query_filters)
+    if condition is not None:
+        queryset = queryset.filter(condition)
     return queryset.order_by(*ordering(schema, sort))

@@ -94,6 +94,48 @@ class RecordWriteSerializer(serializers.Serializer):
     )
 
 
+class FilterConditionSerializer(serializers.Serializer):
+    operator = serializers.ChoiceField(
+        choices=[
+            "",
+            "lt",
+            "lte",
+            "gt",
+            "gte",
+            "contains",
+            "icontains",
+            "startswith",
+            "endswith",
+            "in",
+            "not",
+            "isnull",
+        ],
+        required=False,
+        help_text='Default "" (equal).',
+    )
+    value = serializers.JSONField(help_text="A list of values (a bare scalar is accepted).")
+
+
+class RecordSearchSerializer(serializers.Serializer):
+    filters = serializers.DictField(
+        child=FilterConditionSerializer(),
+        required=False,
+        help_text="Keyed by id, name, created_at, updated_at or fields__<field>; ANDed.",
+    )
+    any = serializers.ListField(
+        child=serializers.DictField(child=FilterConditionSerializer()),
+        required=False,
+        help_text="AND-groups of filters, ORed together.",
+    )
+    sort = serializers.CharField(required=False)
+    select = serializers.CharField(required=False)
+    archived = serializers.ChoiceField(choices=["false", "true", "all"], required=False)
+    limit = serializers.IntegerField(required=False)
+    offset = serializers.IntegerField(required=False)
+    page = serializers.IntegerField(required=False)
+    page_size = serializers.IntegerField(required=False)
+
+
 class DeletedRecordSerializer(serializers.Serializer):
     id = serializers.CharField(read_only=True)
     deleted = serializers.BooleanField(read_only=True)

@@ -18,6 +18,11 @@ urlpatterns += [
         "api/records/<str:object_name>", record_views.RecordListView.as_view(), name="record-list"
     ),
     path(
+        "api/records/<str:object_name>/search",
+        record_views.RecordSearchView.as_view(),
+        name="record-search",
+    ),
+    path(
         "api/records/<str:object_name>/<str:record_id>",
         record_views.RecordDetailView.as_view(),
         name="record-detail",

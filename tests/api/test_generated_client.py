@@ -175,6 +175,18 @@ def test_generated_client_calls_every_route(server, client_package):
     listed = call("records_list", 200, object_name="companies", sort="-name")
     assert listed.pagination.total == 1 and listed.data[0].id == record_id
     call("records_list", 400, object_name="companies", sort="nope")
+    condition = models.FilterConditionRequest(value=["acme.com"])
+    found = call(
+        "records_search",
+        200,
+        object_name="companies",
+        body=models.RecordSearchRequest(
+            filters=models.RecordSearchRequestFilters.from_dict(
+                {"fields__domain": condition.to_dict()}
+            )
+        ),
+    )
+    assert [r.id for r in found.data] == [record_id]
     assert (
         call("records_retrieve", 200, object_name="companies", record_id=record_id).data.name
         == "Acme"

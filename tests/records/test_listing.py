@@ -92,7 +92,12 @@ def test_bad_list_parameters_are_a_400_naming_them(schema, write_api, query, par
 def test_unknown_filter_key_is_a_400(schema, write_api):
     response = write_api.get("/api/records/companies?colour=red").assert_envelope()
     assert response.status == 400
-    assert response.body["errorDetail"] == {"colour": ["Unknown parameter."]}
+    assert response.body["errorDetail"] == {
+        "colour": [
+            "unknown filter key; use id, name, created_at, updated_at or fields__<field>, "
+            "with __<operator> where needed."
+        ]
+    }
 
 
 def test_select_meta_and_fields(schema, write_api):

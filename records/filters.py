@@ -1,0 +1,293 @@
+"""Record filters: a django-filter FilterSet built per object from its field definitions.
+
+One filter per (key, operator), named `<key>` or `<key>__<operator>`, keys being id, name,
+created_at, updated_at and `fields__<field>` (aliases too). Each filter builds a Q, so the same
+filters serve the list's query string, the search body (with `any` OR-groups) and the admin.
+"""
+
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import django_filters
+from django import forms
+from django.db.models import F, FloatField, Q, Value, lookups
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Right, StrIndex, Substr
+from django.utils.dateparse import parse_datetime
+
+from api.exceptions import BadRequestError, InvalidParameterError
+from records.field_types import FIELD_TYPES, FieldValueError
+from records.models import Field
+from records.ordering import FIELD_PREFIX
+
+OPERATOR_NAMES = (
+    "",
+    "lt",
+    "lte",
+    "gt",
+    "gte",
+    "contains",
+    "icontains",
+    "startswith",
+    "endswith",
+    "in",
+    "not",
+    "isnull",
+)
+LIST_OPERATORS = ("in",)
+BUILT_IN_OPERATORS = {
+    "id": ("", "not", "in", "lt", "lte", "gt", "gte"),
+    "name": (
+        "",
+        "not",
+        "in",
+        "lt",
+        "lte",
+        "gt",
+        "gte",
+        "contains",
+        "icontains",
+        "startswith",
+        "endswith",
+        "isnull",
+    ),
+    "created_at": ("", "not", "lt", "lte", "gt", "gte"),
+    "updated_at": ("", "not", "lt", "lte", "gt", "gte"),
+}
+
+
+def describe(operators: tuple[str, ...]) -> str:
+    return ", ".join(f"'{op}'" if op else "'' (equal)" for op in operators)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a filter key points at: a built-in column or a custom field."""
+
+    key: str
+    field: Field | None = None
+
+    @property
+    def operators(self) -> tuple[str, ...]:
+        if self.field is None:
+            return BUILT_IN_OPERATORS[self.key]
+        return FIELD_TYPES[self.field.type].operators
+
+    # --- operands ---------------------------------------------------------------------
+    def operand(self, raw: Any, parameter: str) -> Any:
+        """One operand in stored form; a malformed one is a 400 naming the parameter."""
+        try:
+            if self.field is not None:
+                return FIELD_TYPES[self.field.type].filter_operand(raw, self.field.options)
+            if self.key == "id":
+                return str(uuid.UUID(str(raw)))
+            if self.key in ("created_at", "updated_at"):
+                parsed = parse_datetime(str(raw)) if isinstance(raw, str) else None
+                if parsed is None:
+                    raise FieldValueError("Expected a date and time in ISO 8601.")
+                return parsed
+            if not isinstance(raw, str | int | float) or isinstance(raw, bool):
+                raise FieldValueError("Expected a string.")
+            return str(raw)
+        except (FieldValueError, ValueError) as exc:
+            raise InvalidParameterError(parameter, str(exc)) from None
+
+    # --- expressions --------------------------------------------------------------------
+    def text(self):
+        return F(self.key) if self.field is None else KeyTextTransform(self.field.key, "values")
+
+    def numeric(self) -> bool:
+        return self.field is not None and FIELD_TYPES[self.field.type].sort_as == "number"
+
+    def comparable(self):
+        return Cast(self.text(), FloatField()) if self.numeric() else self.text()
+
+    def has_value(self) -> Q:
+        if self.field is None:
+            return Q(**{f"{self.key}__isnull": False}) & ~Q(**{self.key: ""})
+        return Q(values__has_key=self.field.key)
+
+    def is_many(self) -> bool:
+        return self.field is not None and (
+            self.field.type == "multi_select"
+            or (self.field.type == "relationship" and self.field.options.get("many"))
+        )
+
+
+ORDERED_LOOKUPS = {
+    "lt": lookups.LessThan,
+    "lte": lookups.LessThanOrEqual,
+    "gt": lookups.GreaterThan,
+    "gte": lookups.GreaterThanOrEqual,
+}
+
+
+def condition(target: Target, operator: str, values: list[Any]) -> Q:
+    """The Q for one filter: `target operator values`, values already in stored form.
+    `not` also matches records without a value (they are not equal to it)."""
+    if operator == "isnull":
+        return ~target.has_value() if values[0] else target.has_value()
+    if target.is_many():
+        # multi_select: "" and contains mean "has this option"; a many-relationship: ""
+        # means "links to this record". Matched on the stored JSON text of the list.
+        has = Q()
+        for value in values:
+            has |= _text_contains(target.text(), json.dumps(value, ensure_ascii=False))
+        return (~has | ~target.has_value()) if operator == "not" else has
+    if operator in ("", "in", "not"):
+        equal = Q()
+        for value in values:
+            equal |= _equal(target, value)
+        return (~equal | ~target.has_value()) if operator == "not" else equal
+    if operator in ORDERED_LOOKUPS:
+        value = values[0]
+        if target.numeric():
+            value = float(value)
+        return Q(ORDERED_LOOKUPS[operator](target.comparable(), value))
+    needle = str(values[0])
+    text = target.text()
+    if operator == "contains":
+        return _text_contains(text, needle)
+    if operator == "icontains":
+        return Q(lookups.IContains(text, needle))
+    if operator == "startswith":
+        return Q(lookups.Exact(Substr(text, 1, len(needle)), Value(needle)))
+    if operator == "endswith":
+        return Q(lookups.Exact(Right(text, len(needle)), Value(needle)))
+    raise BadRequestError(f"Unknown operator '{operator}'.")
+
+
+def _text_contains(text, needle: str) -> Q:
+    # StrIndex (strpos / instr) is case-sensitive on every database; LIKE is not on SQLite.
+    return Q(lookups.GreaterThan(StrIndex(text, Value(needle)), 0))
+
+
+def _equal(target: Target, value: Any) -> Q:
+    if target.field is None:
+        return Q(**{target.key: value})
+    if target.numeric():
+        return Q(lookups.Exact(target.comparable(), float(value)))
+    return Q(**{f"values__{target.field.key}": value})
+
+
+class RecordFilter(django_filters.Filter):
+    """One `<key>[__<operator>]` filter. Its value is parsed here, not by a form field, so the
+    query string (text, `in` as a comma list) and the search body (a list) share the parsing."""
+
+    field_class = forms.Field
+
+    def __init__(self, *, target: Target, operator: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.target = target
+        self.operator = operator
+
+    def values(self, raw: Any) -> list[Any]:
+        parameter = self.field_name
+        if self.operator == "isnull":
+            flag = raw[0] if isinstance(raw, list) and len(raw) == 1 else raw
+            if isinstance(flag, str) and flag.lower() in ("true", "false", "1", "0"):
+                flag = flag.lower() in ("true", "1")
+            if not isinstance(flag, bool):
+                raise InvalidParameterError(parameter, "expected true or false.")
+            return [flag]
+        if isinstance(raw, str) and self.operator in LIST_OPERATORS:
+            raw = [part for part in raw.split(",") if part != ""]
+        items = raw if isinstance(raw, list) else [raw]
+        if not items:
+            raise InvalidParameterError(parameter, "expected at least one value.")
+        if len(items) > 1 and self.operator not in LIST_OPERATORS:
+            raise InvalidParameterError(parameter, "expected one value.")
+        if len(items) > 1000:
+            raise InvalidParameterError(parameter, "at most 1,000 values.")
+        return [self.target.operand(item, parameter) for item in items]
+
+    def q(self, raw: Any) -> Q:
+        return condition(self.target, self.operator, self.values(raw))
+
+    def filter(self, qs, value):
+        if value in (None, ""):
+            return qs
+        return qs.filter(self.q(value))
+
+
+class RecordFilterSet(django_filters.FilterSet):
+    """Built per object by `filterset_for`; its filters are also used one by one."""
+
+
+def targets(schema) -> dict[str, Target]:
+    found = {key: Target(key=key) for key in BUILT_IN_OPERATORS}
+    for field in schema.fields:
+        for name in (field.api_name, *field.aliases):
+            found[FIELD_PREFIX + name] = Target(key=FIELD_PREFIX + name, field=field)
+    return found
+
+
+def filterset_for(schema) -> type[RecordFilterSet]:
+    filters: dict[str, RecordFilter] = {}
+    for key, target in targets(schema).items():
+        for operator in target.operators:
+            name = f"{key}__{operator}" if operator else key
+            filters[name] = RecordFilter(target=target, operator=operator, field_name=name)
+    # Declared filters: django-filter's metaclass collects them into base_filters.
+    return type(f"{schema.obj.api_name.title()}FilterSet", (RecordFilterSet,), filters)
+
+
+def split_filter_key(schema, name: str) -> tuple[Target, str] | None:
+    """(target, operator) for a filter name, or None when its key is unknown. An unknown
+    operator on a known key is a 400 naming the valid ones."""
+    known = targets(schema)
+    key, operator = (name, "") if name in known else name.rpartition("__")[::2]
+    if key not in known:
+        return None
+    target = known[key]
+    if operator not in target.operators:
+        raise InvalidParameterError(
+            name,
+            f"'{operator}' is not an operator for {key}; valid operators: "
+            f"{describe(target.operators)}.",
+        )
+    return target, operator
+
+
+def check_filter_names(schema, names) -> None:
+    """Every name is a filter; otherwise a 400 that says why (unknown key or operator)."""
+    for name in names:
+        if split_filter_key(schema, name) is None:
+            raise InvalidParameterError(
+                name,
+                "unknown filter key; use id, name, created_at, updated_at or "
+                "fields__<field>, with __<operator> where needed.",
+            )
+
+
+def apply_query_filters(schema, queryset, params: Mapping[str, Any]):
+    """The list's query-string filters, through the object's FilterSet."""
+    check_filter_names(schema, params)
+    return filterset_for(schema)(data=dict(params), queryset=queryset).qs
+
+
+def body_filters(schema, filters: Any, *, where: str) -> Q:
+    """The search body's `{key: {"operator": op, "value": [..]}}`, ANDed."""
+    if not isinstance(filters, dict):
+        raise InvalidParameterError(where, "expected an object of filters.")
+    combined = Q()
+    for key, spec in filters.items():
+        if not isinstance(spec, dict) or set(spec) - {"operator", "value"} or "value" not in spec:
+            raise InvalidParameterError(
+                f"{where}.{key}", 'expected {"operator": "…", "value": […]}.'
+            )
+        operator = spec.get("operator") or ""
+        if not isinstance(operator, str):
+            raise InvalidParameterError(f"{where}.{key}", "operator must be a string.")
+        name = f"{key}__{operator}" if operator else str(key)
+        found = split_filter_key(schema, name)
+        if found is None:
+            raise InvalidParameterError(f"{where}.{key}", "unknown filter key.")
+        target, operator = found
+        combined &= RecordFilter(target=target, operator=operator, field_name=f"{where}.{key}").q(
+            spec["value"]
+        )
+    return combined
