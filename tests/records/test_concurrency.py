@@ -1,0 +1,53 @@
+"""Unique values under real concurrency on PostgreSQL: 8 simultaneous creates of the same value
+leave exactly one record; the others get a 409 naming the field and the existing id."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection, connections
+
+from records.models import Record
+from tests.conftest import ApiClient
+
+pytestmark = pytest.mark.django_db(transaction=True)
+WRITERS = 8
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL's concurrency")
+def test_concurrent_creates_of_one_unique_value_leave_one_record(org, make_key):
+    _, admin_key = make_key(org, "admin")
+    admin = ApiClient(admin_key)
+    created = admin.post(
+        "/api/objects",
+        {
+            "api_name": "companies",
+            "fields": [{"api_name": "domain", "type": "text", "unique": True}],
+        },
+    )
+    assert created.status == 201
+    start = threading.Barrier(WRITERS)
+
+    def write(index: int):
+        try:
+            start.wait()
+            return ApiClient(admin_key).post(
+                "/api/records/companies",
+                {"name": f"writer {index}", "fields": {"domain": "acme.com"}},
+            )
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(WRITERS) as pool:
+        responses = list(pool.map(write, range(WRITERS)))
+
+    statuses = sorted(r.status for r in responses)
+    assert statuses == [201] + [409] * (WRITERS - 1), [r.body for r in responses]
+    winner = next(r for r in responses if r.status == 201).data["id"]
+    for response in responses:
+        if response.status == 409:
+            assert response.body["errorDetail"]["existing_id"] == winner
+            assert response.body["errorDetail"]["fields.domain"] == [
+                f"Already used by record {winner}."
+            ]
+    assert Record.objects.filter(object__api_name="companies").count() == 1
