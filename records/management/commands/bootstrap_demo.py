@@ -1,4 +1,5 @@
-"""`make run`'s first-run setup: a demo organization, a superuser and an admin-scope key.
+"""`make run`'s first-run setup: a demo organization with objects and records, a superuser and
+an admin-scope key. (In records, the app that sits on top of accounts and owns the demo data.)
 
 The credentials are kept in var/ (development only) so that later runs can print them again;
 the database itself still stores only the key's hash.
@@ -15,8 +16,11 @@ from accounts.models import Organization
 from accounts.selectors import api_key_for_raw
 from accounts.services import add_member, create_api_key, create_organization
 from api.scopes import Scope
+from records.demo import seed_demo_records
 
 DEMO_SLUG = "demo"
+
+
 ADMIN_USERNAME = "admin"
 
 
@@ -48,6 +52,8 @@ class Command(BaseCommand):
             )
         add_member(org=org, user=user)
 
+        seed_demo_records(org=org)
+
         key = api_key_for_raw(saved.get("api_key", ""))
         if key is None or key.is_revoked or key.org_id != org.id:
             _, saved["api_key"] = create_api_key(org=org, scope=Scope.ADMIN, name="demo (make run)")
@@ -63,6 +69,8 @@ class Command(BaseCommand):
                     f"  Admin:    {base}/admin/  user '{ADMIN_USERNAME}', password '{password}'",
                     f"  API docs: {base}/api/docs",
                     f"  API key:  {saved['api_key']}  (organization '{org.slug}', scope admin)",
+                    f"  Records:  {base}/api/records/companies and /api/records/deals "
+                    "(same header)",
                     "  Try it:",
                     f"    curl -H 'Authorization: Bearer {saved['api_key']}' {base}/api/me",
                     "",

@@ -56,6 +56,16 @@ def test_printed_curl_line_returns_200_with_success(fresh):
         assert answer["body"]["data"]["organization"]["slug"] == "demo"
         assert answer["body"]["data"]["api_key"]["scope"] == "admin"
 
+        # The demo organization has something real to show.
+        key = line.split("Bearer ")[1].split("'")[0]
+        status, _, body = fetch(
+            f"http://127.0.0.1:{port}/api/records/deals?sort=name",
+            {"Authorization": f"Bearer {key}"},
+        )
+        deals = json.loads(body)["data"]
+        assert status == 200 and len(deals) == 4
+        assert deals[0]["fields"]["company"]["object"] == "companies"
+
         # Log lines carry the request guid.
         status, headers, _ = fetch(f"http://127.0.0.1:{port}/api/no-such-thing")
         assert status == 404
