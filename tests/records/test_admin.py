@@ -1,0 +1,146 @@
+"""The records admin as staff use it: only their organizations, a typed form per object, saves
+through the services, archive actions."""
+
+import re
+
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.test import Client
+
+from accounts.services import add_member
+from records.models import Object, Record
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture
+def staff(org):
+    user = User.objects.create_user("staff", password=PASSWORD, is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label="records"))
+    add_member(org=org, user=user)
+    client = Client()
+    response = client.post(
+        "/admin/login/?next=/admin/", {"username": "staff", "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    return client
+
+
+@pytest.fixture
+def acme(schema, write_api):
+    person = write_api.post("/api/records/people", {"name": "Jane Roe"}).data
+    record = write_api.post(
+        "/api/records/companies",
+        {
+            "name": "Zenith",
+            "fields": {"tier": "a", "founded": "2001-02-03", "owner": person["id"], "revenue": 10},
+        },
+    ).data
+    return record, person
+
+
+@pytest.fixture
+def theirs(other_admin_api):
+    other_admin_api.post(
+        "/api/objects", {"api_name": "secrets", "fields": [{"api_name": "code", "type": "text"}]}
+    )
+    return other_admin_api.post("/api/records/secrets", {"name": "Hidden Co"}).data
+
+
+def form_data(page: str) -> dict[str, object]:
+    """What a browser would submit from the change form: inputs (checked boxes only) and the
+    selected options."""
+    data: dict[str, object] = {}
+    for tag in re.findall(r"<input[^>]*>", page):
+        name = re.search(r'name="([^"]+)"', tag)
+        value = re.search(r'value="([^"]*)"', tag)
+        if not name or name.group(1) == "csrfmiddlewaretoken":
+            continue
+        if 'type="checkbox"' in tag:
+            if "checked" in tag:
+                data.setdefault(name.group(1), []).append(value.group(1) if value else "on")
+            continue
+        data[name.group(1)] = value.group(1) if value else ""
+    for attributes, body in re.findall(r"<select([^>]*)>(.*?)</select>", page, re.S):
+        name = re.search(r'name="([^"]+)"', attributes).group(1)
+        chosen = re.findall(r'<option value="([^"]*)"[^>]*selected', body)
+        if "multiple" in attributes:
+            data[name] = chosen
+        else:
+            data[name] = chosen[0] if chosen else ""
+    return data
+
+
+def test_staff_browse_an_objects_records_with_its_fields_as_columns(staff, acme, theirs):
+    companies = Object.objects.get(api_name="companies")
+    page = staff.get(f"/admin/records/record/?object={companies.pk}").content.decode()
+    assert "Zenith" in page and "Revenue" in page and "Tier" in page
+    assert "Hidden Co" not in page
+    everything = staff.get("/admin/records/record/").content.decode()
+    assert "Hidden Co" not in everything and "secrets" not in everything
+    assert "Hidden Co" not in staff.get("/admin/records/record/?q=Hidden").content.decode()
+    assert staff.get(f"/admin/records/record/{theirs['id']}/change/").status_code == 302
+    objects = staff.get("/admin/records/object/").content.decode()
+    assert "companies" in objects and "secrets" not in objects
+
+
+def test_typed_form_saves_through_the_service(staff, acme):
+    record, person = acme
+    url = f"/admin/records/record/{record['id']}/change/"
+    page = staff.get(url).content.decode()
+    assert 'type="date"' in page and 'value="2001-02-03"' in page
+    assert '<option value="a" selected>a</option>' in page
+    assert "Jane Roe" in page  # the relationship picker lists the target's records
+    data = form_data(page)
+    data.update({"name": "Zenith Inc", "value_tier": "b", "value_revenue": "12.5"})
+    response = staff.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    saved = Record.objects.get(pk=record["id"])
+    assert saved.name == "Zenith Inc" and saved.version == 2
+    stored = {
+        field.api_name: saved.values.get(field.key)
+        for field in saved.object.fields.all()
+        if field.key in saved.values
+    }
+    assert stored == {"tier": "b", "founded": "2001-02-03", "owner": person["id"], "revenue": 12.5}
+
+
+def test_a_value_the_service_refuses_comes_back_as_a_form_error(staff, acme, write_api):
+    record, _ = acme
+    write_api.post("/api/records/companies", {"name": "Other", "fields": {"domain": "taken.com"}})
+    url = f"/admin/records/record/{record['id']}/change/"
+    data = form_data(staff.get(url).content.decode())
+    data["value_domain"] = "taken.com"
+    response = staff.post(url, data)
+    assert response.status_code == 200
+    assert "Already used by record" in response.content.decode()
+    assert Record.objects.get(pk=record["id"]).version == 1
+
+
+def test_add_a_record_for_an_object(staff, schema):
+    companies = Object.objects.get(api_name="companies")
+    page = staff.get(f"/admin/records/record/add/?object={companies.pk}").content.decode()
+    assert 'name="value_revenue"' in page
+    data = form_data(page)
+    data.update({"object": str(companies.pk), "name": "Newco", "value_revenue": "3"})
+    response = staff.post(f"/admin/records/record/add/?object={companies.pk}", data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    created = Record.objects.get(name="Newco")
+    assert list(created.values.values()) == [3]
+
+
+def test_archive_and_unarchive_actions(staff, acme):
+    record, _ = acme
+    staff.post(
+        "/admin/records/record/", {"action": "archive_selected", "_selected_action": [record["id"]]}
+    )
+    archived = Record.objects.get(pk=record["id"])
+    assert archived.archived_at is not None and archived.version == 2
+    assert "Zenith" not in staff.get("/admin/records/record/").content.decode()
+    assert "Zenith" in staff.get("/admin/records/record/?archived=true").content.decode()
+    staff.post(
+        "/admin/records/record/?archived=true",
+        {"action": "unarchive_selected", "_selected_action": [record["id"]]},
+    )
+    assert Record.objects.get(pk=record["id"]).archived_at is None
