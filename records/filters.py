@@ -170,7 +170,10 @@ def _equal(target: Target, value: Any) -> Q:
         return Q(**{target.key: value})
     if target.numeric():
         return Q(lookups.Exact(target.comparable(), float(value)))
-    return Q(**{f"values__{target.field.key}": value})
+    if isinstance(value, str):
+        # The ->> text form, as sorted and indexed (records.indexes).
+        return Q(lookups.Exact(target.text(), value))
+    return Q(**{f"values__{target.field.key}": value})  # booleans: compared as JSON
 
 
 class RecordFilter(django_filters.Filter):

@@ -16,6 +16,7 @@ from api.exceptions import ConflictError, InvalidInputError
 from api.tenancy import for_org
 from records.field_types import FIELD_TYPES, FieldOptionsError
 from records.models import Field, Object, Record
+from records.tasks import schedule_index_build, schedule_index_drop, schedule_index_rebuild
 
 API_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 RESERVED_FIELD_NAMES = {"id", "name", "created_at", "updated_at", "archived", "archived_at"}
@@ -119,12 +120,14 @@ def create_object(
             f"An object with api_name '{api_name}' already exists.",
             detail={"api_name": ["Already taken."]},
         ) from None
-    Field.objects.bulk_create(
+    created = Field.objects.bulk_create(
         [
             _new_field(obj=obj, position=position, **definition)
             for position, definition in enumerate(cleaned)
         ]
     )
+    for field in created:
+        schedule_index_build(field)
     return obj
 
 
@@ -176,6 +179,7 @@ def create_field(*, obj: Object, definition: dict[str, Any]) -> Field:
     position = (taken.aggregate(top=Max("position"))["top"] or 0) + 1
     field = _new_field(obj=obj, position=position, **cleaned)
     field.save(force_insert=True)
+    schedule_index_build(field)
     return field
 
 
@@ -253,9 +257,12 @@ def update_field(*, field: Field, changes: dict[str, Any]) -> Field:
             )
         aliases = [alias for alias in field.aliases if alias != cleaned["api_name"]]
         field.aliases = [*aliases, field.api_name]
+    retyped = cleaned["type"] != field.type or cleaned["options"] != field.options
     for name, value in cleaned.items():
         setattr(field, name, value)
     field.save()
+    if retyped:
+        schedule_index_rebuild(field)
     return field
 
 
@@ -289,4 +296,5 @@ def delete_field(*, field: Field) -> None:
     for record in records:
         record.values.pop(field.key, None)
     Record.objects.bulk_update(records, ["values"], batch_size=500)
+    schedule_index_drop(field)
     field.delete()
