@@ -6,10 +6,12 @@ change) comes back as a form error, not a 500; save_model only picks up what was
 """
 
 import datetime as dt
+import uuid
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -17,7 +19,7 @@ from accounts.selectors import organizations_for_user
 from api.exceptions import DomainError
 from records import selectors, services
 from records.field_types import FIELD_TYPES
-from records.models import Field, Object, Record
+from records.models import Field, Object, Record, UniqueValue
 from records.values import ObjectSchema
 
 
@@ -197,16 +199,53 @@ def to_service_value(value: Any) -> Any:
     return value
 
 
+def object_id_param(request: HttpRequest) -> str | None:
+    """The `object` query parameter when it is a valid id (anything else is ignored)."""
+    try:
+        return str(uuid.UUID(request.GET.get("object", "")))
+    except ValueError:
+        return None
+
+
+class RecordPickerMixin:
+    """The admin's searching select (select2 over the autocomplete view) limited to one
+    object's records: the object's id rides on the autocomplete URL, and RecordAdmin's search
+    narrows to it."""
+
+    # Any foreign key to Record will do as the "source field" the autocomplete view wants.
+    source_field = UniqueValue._meta.get_field("record")
+
+    def __init__(self, *, target: Object, **kwargs: Any) -> None:
+        super().__init__(self.source_field, admin.site, **kwargs)
+        self.target = target
+
+    def get_url(self) -> str:
+        return f"{super().get_url()}?object={self.target.pk}"
+
+
+class RecordPicker(RecordPickerMixin, AutocompleteSelect):
+    pass
+
+
+class RecordsPicker(RecordPickerMixin, AutocompleteSelectMultiple):
+    pass
+
+
 def typed_form_field(field: Field) -> forms.Field:
     """The admin widget for a field: date inputs, select choices, a record picker."""
     common = {"required": field.required, "label": field.label, "help_text": field.description}
     if field.type == "relationship":
-        targets = Record.objects.filter(
-            org_id=field.org_id, object__api_name=field.options["target"]
-        ).order_by("name")
+        target = Object.objects.filter(
+            org_id=field.org_id, api_name=field.options["target"]
+        ).first()
+        targets = Record.objects.filter(org_id=field.org_id, object=target)
         if field.options.get("many"):
-            return forms.ModelMultipleChoiceField(queryset=targets, **common)
-        return forms.ModelChoiceField(queryset=targets, **common)
+            return forms.ModelMultipleChoiceField(
+                queryset=targets, widget=RecordsPicker(target=target), **common
+            )
+        return forms.ModelChoiceField(
+            queryset=targets, widget=RecordPicker(target=target), **common
+        )
     return FIELD_TYPES[field.type].form_field(field.options, **common)
 
 
@@ -293,7 +332,8 @@ class ObjectFilter(admin.SimpleListFilter):
         return [(str(obj.pk), f"{obj.plural_name} ({obj.org})") for obj in objects]
 
     def queryset(self, request, queryset):
-        return queryset.filter(object_id=self.value()) if self.value() else queryset
+        object_id = object_id_param(request)
+        return queryset.filter(object_id=object_id) if object_id else queryset
 
 
 @admin.register(Record)
@@ -308,8 +348,15 @@ class RecordAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).filter(org__in=staff_orgs(request))
 
+    def get_search_results(self, request, queryset, search_term):
+        # The record picker asks with ?object=<id>: only that object's records.
+        object_id = object_id_param(request)
+        if object_id:
+            queryset = queryset.filter(object_id=object_id)
+        return super().get_search_results(request, queryset, search_term)
+
     def selected_schema(self, request, obj: Record | None = None) -> ObjectSchema | None:
-        object_id = str(obj.object_id) if obj else request.GET.get("object")
+        object_id = str(obj.object_id) if obj else object_id_param(request)
         if not object_id:
             return None
         found = Object.objects.filter(org__in=staff_orgs(request), pk=object_id).first()

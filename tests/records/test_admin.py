@@ -144,3 +144,31 @@ def test_archive_and_unarchive_actions(staff, acme):
         {"action": "unarchive_selected", "_selected_action": [record["id"]]},
     )
     assert Record.objects.get(pk=record["id"]).archived_at is None
+
+
+def test_relationship_picker_searches_the_target_objects_records(staff, acme, theirs, write_api):
+    write_api.post("/api/records/people", {"name": "Jack Doe"})
+    write_api.post("/api/records/companies", {"name": "Jade Corp"})
+    people = Object.objects.get(api_name="people")
+    record, _ = acme
+    page = staff.get(f"/admin/records/record/{record['id']}/change/").content.decode()
+    assert f'data-ajax--url="/admin/autocomplete/?object={people.pk}"' in page
+    response = staff.get(
+        "/admin/autocomplete/",
+        {
+            "object": str(people.pk),
+            "term": "Ja",
+            "app_label": "records",
+            "model_name": "uniquevalue",
+            "field_name": "record",
+        },
+    )
+    assert response.status_code == 200
+    names = sorted(item["text"] for item in response.json()["results"])
+    assert names == ["Jack Doe", "Jane Roe"]  # not the company "Jade Corp"
+
+
+@pytest.mark.parametrize("value", ["junk", "%00", "00000000-0000-0000-0000-000000000000"])
+def test_a_bad_object_parameter_is_ignored_not_a_crash(staff, acme, value):
+    assert staff.get(f"/admin/records/record/?object={value}").status_code == 200
+    assert staff.get(f"/admin/records/record/add/?object={value}").status_code == 200
