@@ -11,6 +11,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -19,7 +20,9 @@ from accounts.selectors import organizations_for_user
 from api.exceptions import DomainError
 from records import selectors, services
 from records.field_types import FIELD_TYPES
+from records.filters import apply_query_filters
 from records.models import Field, Object, Record, UniqueValue
+from records.ordering import FIELD_PREFIX as ORDERING_FIELD_PREFIX
 from records.values import ObjectSchema
 
 
@@ -336,10 +339,43 @@ class ObjectFilter(admin.SimpleListFilter):
         return queryset.filter(object_id=object_id) if object_id else queryset
 
 
+class FieldFilters(admin.ListFilter):
+    """The API's `fields__<field>[__<operator>]` filters in the admin's URL, applied through the
+    same FilterSet as the API's list and search (records.filters)."""
+
+    title = "by field"
+    template = "admin/records/field_filters.html"
+
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        self.schema = model_admin.selected_schema(request)
+        for name in [name for name in params if name.startswith(ORDERING_FIELD_PREFIX)]:
+            self.used_parameters[name] = params.pop(name)[-1]
+
+    def has_output(self) -> bool:
+        return bool(self.used_parameters)
+
+    def choices(self, changelist):
+        return []
+
+    def expected_parameters(self):
+        return list(self.used_parameters)
+
+    def queryset(self, request, queryset):
+        if not self.used_parameters:
+            return queryset
+        if self.schema is None:
+            raise IncorrectLookupParameters("Choose an object to filter by its fields.")
+        try:
+            return apply_query_filters(self.schema, queryset, self.used_parameters)
+        except DomainError as error:
+            raise IncorrectLookupParameters(error.message) from None
+
+
 @admin.register(Record)
 class RecordAdmin(admin.ModelAdmin):
     form = RecordForm
-    list_filter = [ObjectFilter, ArchivedFilter, "created_at"]
+    list_filter = [ObjectFilter, ArchivedFilter, "created_at", FieldFilters]
     search_fields = ["name"]
     list_select_related = ["object"]
     actions = ["archive_selected", "unarchive_selected"]

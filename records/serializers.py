@@ -1,10 +1,16 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.serializers import StrictInputSerializer
+from records.field_types import FIELD_TYPES
 from records.models import Field, FieldTypeName, Object
 
 
 class FieldSerializer(serializers.ModelSerializer):
+    value_schema = serializers.SerializerMethodField(
+        help_text="JSON Schema of the field's value as records show it."
+    )
+
     class Meta:
         model = Field
         fields = [
@@ -17,8 +23,13 @@ class FieldSerializer(serializers.ModelSerializer):
             "options",
             "aliases",
             "is_system",
+            "value_schema",
         ]
         read_only_fields = fields
+
+    @extend_schema_field({"type": "object", "additionalProperties": True})
+    def get_value_schema(self, field: Field) -> dict:
+        return FIELD_TYPES[field.type].openapi_schema(field.options)
 
 
 class ObjectSerializer(serializers.ModelSerializer):

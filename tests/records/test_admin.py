@@ -172,3 +172,14 @@ def test_relationship_picker_searches_the_target_objects_records(staff, acme, th
 def test_a_bad_object_parameter_is_ignored_not_a_crash(staff, acme, value):
     assert staff.get(f"/admin/records/record/?object={value}").status_code == 200
     assert staff.get(f"/admin/records/record/add/?object={value}").status_code == 200
+
+
+def test_the_admin_filters_with_the_apis_field_filters(staff, acme, write_api):
+    write_api.post("/api/records/companies", {"name": "Small Co", "fields": {"revenue": 1}})
+    companies = Object.objects.get(api_name="companies")
+    base = f"/admin/records/record/?object={companies.pk}"
+    page = staff.get(f"{base}&fields__revenue__gte=5").content.decode()
+    assert "Zenith" in page and "Small Co" not in page
+    assert "fields__revenue__gte=5" in page  # shown as an active filter
+    bad = staff.get(f"{base}&fields__revenue__like=5")
+    assert bad.status_code == 302 and "e=1" in bad["Location"]

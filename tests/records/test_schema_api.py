@@ -40,7 +40,9 @@ def test_create_object_with_inline_fields(companies):
         "options": {"choices": ["a", "b", "c"]},
         "aliases": [],
         "is_system": False,
+        "value_schema": {"type": "string", "enum": ["a", "b", "c"]},
     }
+    assert companies["fields"][1]["value_schema"] == {"type": "number"}
 
 
 def test_list_and_retrieve(read_api, companies):
