@@ -20,42 +20,16 @@ from django.utils.dateparse import parse_datetime
 
 from api.exceptions import BadRequestError, InvalidParameterError
 from records.field_types import FIELD_TYPES, FieldValueError
+from records.field_types.base import ALL_OPERATORS, ORDERED
 from records.models import Field
 from records.ordering import FIELD_PREFIX
 
-OPERATOR_NAMES = (
-    "",
-    "lt",
-    "lte",
-    "gt",
-    "gte",
-    "contains",
-    "icontains",
-    "startswith",
-    "endswith",
-    "in",
-    "not",
-    "isnull",
-)
 LIST_OPERATORS = ("in",)
 BUILT_IN_OPERATORS = {
-    "id": ("", "not", "in", "lt", "lte", "gt", "gte"),
-    "name": (
-        "",
-        "not",
-        "in",
-        "lt",
-        "lte",
-        "gt",
-        "gte",
-        "contains",
-        "icontains",
-        "startswith",
-        "endswith",
-        "isnull",
-    ),
-    "created_at": ("", "not", "lt", "lte", "gt", "gte"),
-    "updated_at": ("", "not", "lt", "lte", "gt", "gte"),
+    "id": ("", "not", "in", *ORDERED),
+    "name": ALL_OPERATORS,
+    "created_at": ("", "not", *ORDERED),
+    "updated_at": ("", "not", *ORDERED),
 }
 
 

@@ -3,6 +3,7 @@ from rest_framework import serializers
 
 from api.serializers import StrictInputSerializer
 from records.field_types import FIELD_TYPES
+from records.field_types.base import ALL_OPERATORS
 from records.models import Field, FieldTypeName, Object
 
 
@@ -107,20 +108,7 @@ class RecordWriteSerializer(serializers.Serializer):
 
 class FilterConditionSerializer(serializers.Serializer):
     operator = serializers.ChoiceField(
-        choices=[
-            "",
-            "lt",
-            "lte",
-            "gt",
-            "gte",
-            "contains",
-            "icontains",
-            "startswith",
-            "endswith",
-            "in",
-            "not",
-            "isnull",
-        ],
+        choices=ALL_OPERATORS,
         required=False,
         help_text='Default "" (equal).',
     )

@@ -7,6 +7,7 @@ from django import forms
 EQUALITY = ("", "not", "in", "isnull")
 ORDERED = ("lt", "lte", "gt", "gte")
 TEXTUAL = ("contains", "icontains", "startswith", "endswith")
+ALL_OPERATORS = (*EQUALITY, *ORDERED, *TEXTUAL)
 
 
 class FieldValueError(ValueError):

@@ -88,10 +88,16 @@ def lock_record(record: Record) -> Record:
 def update_record(
     *, schema: ObjectSchema, record: Record, name: str = UNSET, fields: Any = None
 ) -> Record:
-    """A sparse update: only the fields sent change; None clears a field."""
+    """A sparse update: only the fields sent change; None clears a field. An archived record
+    is not changed (409): unarchive it first."""
     changes = clean_values(schema, fields, creating=False)
     check_relationship_targets(org_id=record.org_id, schema=schema, writes=[("", changes)])
     record = lock_record(record)
+    if record.archived_at is not None:
+        raise ConflictError(
+            f"The record {record.pk} is archived; unarchive it before changing it.",
+            detail={"archived_at": record.archived_at.isoformat()},
+        )
     values = dict(record.values)
     for key, value in changes.items():
         if value is None:

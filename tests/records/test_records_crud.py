@@ -156,6 +156,21 @@ def test_archive_and_unarchive_are_idempotent(schema, write_api):
     assert len(write_api.get("/api/records/companies").data) == 1
 
 
+def test_changing_an_archived_record_is_a_409_and_changes_nothing(schema, write_api):
+    record = create(write_api, name="Acme", fields={"revenue": 1})
+    url = f"/api/records/companies/{record['id']}"
+    write_api.post(f"{url}/archive")
+    response = write_api.request("PATCH", url, {"fields": {"revenue": 2}}).assert_envelope()
+    assert response.status == 409
+    assert response.body["errors"] == (
+        f"The record {record['id']} is archived; unarchive it before changing it."
+    )
+    fetched = write_api.get(url).data
+    assert fetched["fields"] == {"revenue": 1} and fetched["meta"]["version"] == 2
+    write_api.post(f"{url}/unarchive")
+    assert write_api.request("PATCH", url, {"fields": {"revenue": 2}}).status == 200
+
+
 def test_relationships_read_back_as_id_object_name(schema, write_api):
     jane = create(write_api, "people", name="Jane Roe", fields={"email": "jane@example.com"})
     john = create(write_api, "people", name="John Roe", fields={"email": "john@example.com"})
