@@ -80,6 +80,16 @@ def test_create_returns_201_with_normalized_values_and_meta(schema, write_api):
         ),
         ("domain", "x" * 10001, "Expected at most 10000 characters."),
         ("domain", {"a": 1}, "Expected a string."),
+        ("notes", "x" * 100_001, "Expected at most 100000 characters."),
+        ("notes", ["x"], "Expected a string."),
+        ("extra", {"blob": "x" * 100_000}, "Expected at most 100000 bytes of JSON."),
+        (
+            "board",
+            "0192c1e2-0000-7000-8000-000000000000",
+            "No people record with id 0192c1e2-0000-7000-8000-000000000000.",
+        ),
+        ("board", {"id": "x"}, "Expected a list of record ids."),
+        ("tags", "q", "'q' is not one of the choices: x, y, z."),
         ("colour", "red", None),
     ],
 )
