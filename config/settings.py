@@ -119,8 +119,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # beside a writer instead of queueing behind it.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            # A writing transaction takes the lock when it begins, so concurrent writers wait
+            # their turn instead of failing with "database is locked" halfway through.
+            "transaction_mode": "IMMEDIATE",
+        }
     )
+    # Tests use a file too: an in-memory database shares its cache between threads with
+    # table locks that ignore the timeout, which is not how the product runs.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -254,7 +254,7 @@ def typed_form_field(field: Field) -> forms.Field:
 
 def initial_value(field: Field, value: Any) -> Any:
     if field.type == "datetime" and isinstance(value, str):
-        return value.removesuffix("Z")[:16]
+        return value.removesuffix("Z")  # shown in UTC, to the microsecond
     return value
 
 
@@ -291,9 +291,11 @@ class RecordForm(ServiceForm):
             )
             values = {name: value for name, value in values.items() if value is not None}
             return services.create_record(schema=schema, name=cleaned["name"], fields=values)
+        # Only what the user changed: an untouched value is not rewritten (nor re-rounded).
         values = {
             field.api_name: to_service_value(cleaned.get(FIELD_PREFIX + field.api_name))
             for field in schema.fields
+            if FIELD_PREFIX + field.api_name in self.changed_data
         }
         original = Record.objects.get(pk=self.instance.pk)
         return services.update_record(

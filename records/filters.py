@@ -5,6 +5,7 @@ created_at, updated_at and `fields__<field>` (aliases too). Each filter builds a
 filters serve the list's query string, the search body (with `any` OR-groups) and the admin.
 """
 
+import datetime as dt
 import json
 import uuid
 from collections.abc import Mapping
@@ -13,6 +14,7 @@ from typing import Any
 
 import django_filters
 from django import forms
+from django.db import connection
 from django.db.models import F, FloatField, Q, Value, lookups
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Right, StrIndex, Substr
@@ -21,6 +23,7 @@ from django.utils.dateparse import parse_datetime
 from api.exceptions import BadRequestError, InvalidParameterError
 from records.field_types import FIELD_TYPES, FieldValueError
 from records.field_types.base import ALL_OPERATORS, ORDERED
+from records.field_types.temporal import utc_text
 from records.models import Field
 from records.ordering import FIELD_PREFIX
 
@@ -59,10 +62,10 @@ class Target:
             if self.key == "id":
                 return str(uuid.UUID(str(raw)))
             if self.key in ("created_at", "updated_at"):
-                parsed = parse_datetime(str(raw)) if isinstance(raw, str) else None
+                parsed = parse_datetime(raw) if isinstance(raw, str) and len(raw) <= 40 else None
                 if parsed is None:
                     raise FieldValueError("Expected a date and time in ISO 8601.")
-                return parsed
+                return dt.datetime.fromisoformat(utc_text(parsed).removesuffix("Z") + "+00:00")
             if not isinstance(raw, str | int | float) or isinstance(raw, bool):
                 raise FieldValueError("Expected a string.")
             return str(raw)
@@ -106,15 +109,15 @@ def condition(target: Target, operator: str, values: list[Any]) -> Q:
         return ~target.has_value() if values[0] else target.has_value()
     if target.is_many():
         # multi_select: "" and contains mean "has this option"; a many-relationship: ""
-        # means "links to this record". Matched on the stored JSON text of the list.
+        # means "links to this record". Matched on the stored JSON text of the list, which
+        # SQLite keeps as Python wrote it (non-ASCII escaped) and PostgreSQL as characters.
+        escape = connection.vendor != "postgresql"
         has = Q()
         for value in values:
-            has |= _text_contains(target.text(), json.dumps(value, ensure_ascii=False))
+            has |= _text_contains(target.text(), json.dumps(value, ensure_ascii=escape))
         return (~has | ~target.has_value()) if operator == "not" else has
     if operator in ("", "in", "not"):
-        equal = Q()
-        for value in values:
-            equal |= _equal(target, value)
+        equal = _equal(target, values)
         return (~equal | ~target.has_value()) if operator == "not" else equal
     if operator in ORDERED_LOOKUPS:
         value = values[0]
@@ -139,15 +142,19 @@ def _text_contains(text, needle: str) -> Q:
     return Q(lookups.GreaterThan(StrIndex(text, Value(needle)), 0))
 
 
-def _equal(target: Target, value: Any) -> Q:
+def _equal(target: Target, values: list[Any]) -> Q:
+    """Equal to any of `values`: one IN (not a chain of ORs, which SQLite caps)."""
     if target.field is None:
-        return Q(**{target.key: value})
+        return Q(**{f"{target.key}__in": values})
     if target.numeric():
-        return Q(lookups.Exact(target.comparable(), float(value)))
-    if isinstance(value, str):
+        return Q(lookups.In(target.comparable(), [float(value) for value in values]))
+    if all(isinstance(value, str) for value in values):
         # The ->> text form, as sorted and indexed (records.indexes).
-        return Q(lookups.Exact(target.text(), value))
-    return Q(**{f"values__{target.field.key}": value})  # booleans: compared as JSON
+        return Q(lookups.In(target.text(), values))
+    either = Q()
+    for value in values:  # booleans (one value): compared as JSON
+        either |= Q(**{f"values__{target.field.key}": value})
+    return either
 
 
 class RecordFilter(django_filters.Filter):
@@ -173,8 +180,12 @@ class RecordFilter(django_filters.Filter):
         if isinstance(raw, str) and self.operator in LIST_OPERATORS:
             raw = [part for part in raw.split(",") if part != ""]
         items = raw if isinstance(raw, list) else [raw]
-        if not items:
-            raise InvalidParameterError(parameter, "expected at least one value.")
+        if not items or any(item in ("", None) for item in items):
+            raise InvalidParameterError(
+                parameter, "expected a value (use __isnull=true to find empty ones)."
+            )
+        if self.target.is_many() and len(items) > 100:
+            raise InvalidParameterError(parameter, "at most 100 values for a list field.")
         if len(items) > 1 and self.operator not in LIST_OPERATORS:
             raise InvalidParameterError(parameter, "expected one value.")
         if len(items) > 1000:
@@ -185,7 +196,7 @@ class RecordFilter(django_filters.Filter):
         return condition(self.target, self.operator, self.values(raw))
 
     def filter(self, qs, value):
-        if value in (None, ""):
+        if value is None:
             return qs
         return qs.filter(self.q(value))
 
@@ -250,6 +261,8 @@ def body_filters(schema, filters: Any, *, where: str) -> Q:
     """The search body's `{key: {"operator": op, "value": [..]}}`, ANDed."""
     if not isinstance(filters, dict):
         raise InvalidParameterError(where, "expected an object of filters.")
+    if not filters and where.startswith("any."):
+        raise InvalidParameterError(where, "a group needs at least one filter.")
     combined = Q()
     for key, spec in filters.items():
         if not isinstance(spec, dict) or set(spec) - {"operator", "value"} or "value" not in spec:

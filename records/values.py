@@ -76,10 +76,14 @@ def clean_values(
             valid = ", ".join(f.api_name for f in schema.fields) or "none"
             errors[label] = [f"Unknown field. Valid fields: {valid}."]
             continue
+        if field.type != "json" and (value == "" or value == []):
+            value = None  # an empty string or list is no value: it clears, like null
         if value is None:
+            if creating:
+                continue  # a required field left empty is reported as missing below
             if field.required:
                 errors[label] = ["This field is required and cannot be cleared."]
-            elif not creating:
+            else:
                 cleaned[field.key] = None
             continue
         try:

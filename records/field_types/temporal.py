@@ -10,6 +10,17 @@ from django.utils.dateparse import parse_date, parse_datetime
 from records.field_types.base import EQUALITY, ORDERED, FieldType, FieldValueError
 
 
+def utc_text(value: dt.datetime) -> str:
+    """Fixed-width UTC text; a time whose UTC form falls outside years 1-9999 is refused."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    try:
+        utc = value.astimezone(dt.UTC)
+    except (OverflowError, ValueError):
+        raise FieldValueError("The date and time is out of range once converted to UTC.") from None
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ").rjust(27, "0")
+
+
 class DateType(FieldType):
     name = "date"
     operators = (*EQUALITY, *ORDERED)
@@ -42,12 +53,9 @@ class DateTimeType(FieldType):
             raise FieldValueError(
                 "Expected a date and time in ISO 8601, e.g. 2026-01-01T10:30:00Z."
             )
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=dt.UTC)
-        utc = parsed.astimezone(dt.UTC)
-        return utc.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return utc_text(parsed)
 
     def form_field(self, options: dict[str, Any], **kwargs: Any) -> forms.Field:
         return forms.DateTimeField(
-            widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), **kwargs
+            widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": "any"}), **kwargs
         )

@@ -59,7 +59,11 @@ class EmailType(TextType):
         return f"{local}@{domain.lower()}"
 
     def filter_operand(self, value: Any, options: dict[str, Any]) -> Any:
-        return TextType.normalize(self, value, options)
+        # A whole address compares in stored form (domain lower-cased); a fragment as sent.
+        try:
+            return self.normalize(value, options)
+        except FieldValueError:
+            return TextType.normalize(self, value, options)
 
     def form_field(self, options: dict[str, Any], **kwargs: Any) -> forms.Field:
         return forms.EmailField(**kwargs)

@@ -10,12 +10,14 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from accounts.models import Organization
 from api.exceptions import ConflictError, InvalidInputError
 from api.tenancy import for_org
 from records.field_types import FIELD_TYPES, FieldOptionsError
-from records.models import Field, Object, Record
+from records.models import Field, Object, Record, UniqueValue
+from records.services.records import unique_token
 from records.tasks import schedule_index_build, schedule_index_drop, schedule_index_rebuild
 
 API_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -35,6 +37,12 @@ def check_api_name(value: Any, *, where: str) -> str:
 def clean_field_definition(definition: dict[str, Any], *, where: str) -> dict[str, Any]:
     """Checks one field definition (as sent) and returns what to store."""
     api_name = check_api_name(definition.get("api_name"), where=f"{where}api_name")
+    if "__" in api_name:
+        raise InvalidInputError(
+            f"A field's api_name cannot contain '__' ({api_name}): filters use it before "
+            "their operator.",
+            detail={f"{where}api_name": ["No double underscore."]},
+        )
     if api_name in RESERVED_FIELD_NAMES:
         raise InvalidInputError(
             f"'{api_name}' is a built-in part of every record; choose another api_name.",
@@ -238,6 +246,14 @@ def update_field(*, field: Field, changes: dict[str, Any]) -> Field:
             )
     if cleaned["type"] in ("select", "multi_select") and field.type == cleaned["type"]:
         _refuse_removing_choices_in_use(field, cleaned["options"]["choices"])
+    if cleaned["type"] == "relationship" == field.type and cleaned["options"] != field.options:
+        count = _records_with_value(field).count()
+        if count:
+            raise ConflictError(
+                f"{count} record(s) link through '{field.api_name}'; its target and `many` "
+                "cannot change while links are stored.",
+                detail={"blocking_records": count},
+            )
     if cleaned["type"] == "relationship":
         _check_relationship_targets(
             org=field.object.org, fields=[cleaned], own_api_name=field.object.api_name, where=""
@@ -258,12 +274,41 @@ def update_field(*, field: Field, changes: dict[str, Any]) -> Field:
         aliases = [alias for alias in field.aliases if alias != cleaned["api_name"]]
         field.aliases = [*aliases, field.api_name]
     retyped = cleaned["type"] != field.type or cleaned["options"] != field.options
+    uniqueness_changed = cleaned["unique"] != field.unique
     for name, value in cleaned.items():
         setattr(field, name, value)
     field.save()
+    if uniqueness_changed:
+        _sync_unique_values(field)
     if retyped:
         schedule_index_rebuild(field)
     return field
+
+
+def _sync_unique_values(field: Field) -> None:
+    """Making a field unique claims every stored value (409 when some are shared); making it
+    not unique releases them."""
+    claimed = for_org(UniqueValue, org_id=field.org_id).filter(field=field)
+    claimed.delete()
+    if not field.unique:
+        return
+    holders: dict[str, list[str]] = {}
+    for record_id, values in _records_with_value(field).values_list("id", "values").iterator():
+        holders.setdefault(unique_token(field, values[field.key]), []).append(record_id)
+    shared = sum(len(ids) for ids in holders.values() if len(ids) > 1)
+    if shared:
+        raise ConflictError(
+            f"{shared} record(s) share values of '{field.api_name}'; make them distinct before "
+            "making it unique.",
+            detail={"blocking_records": shared},
+        )
+    UniqueValue.objects.bulk_create(
+        [
+            UniqueValue(org_id=field.org_id, field=field, value=token, record_id=ids[0])
+            for token, ids in holders.items()
+        ],
+        batch_size=1000,
+    )
 
 
 def _refuse_removing_choices_in_use(field: Field, choices: list[str]) -> None:
@@ -292,9 +337,12 @@ def delete_field(*, field: Field) -> None:
     """Deletes the definition and clears the field from every record of its object."""
     if field.is_system:
         raise ConflictError(f"'{field.api_name}' is a system field and cannot be deleted.")
-    records = list(_records_with_value(field).only("id", "values"))
+    records = list(_records_with_value(field).only("id", "values", "version"))
+    now = timezone.now()
     for record in records:
         record.values.pop(field.key, None)
-    Record.objects.bulk_update(records, ["values"], batch_size=500)
+        record.version += 1
+        record.updated_at = now
+    Record.objects.bulk_update(records, ["values", "version", "updated_at"], batch_size=500)
     schedule_index_drop(field)
     field.delete()

@@ -59,7 +59,11 @@ def test_create_returns_201_with_normalized_values_and_meta(schema, write_api):
         ("revenue", "lots", "Expected a number."),
         ("revenue", True, "Expected a number."),
         ("employees", 1.5, "Expected an integer."),
-        ("employees", 2**60, "Expected a number between -9007199254740991 and 9007199254740991."),
+        ("employees", 2**60, "Expected an integer between -9007199254740991 and 9007199254740991."),
+        ("revenue", "0.1e999999999", "Expected a number between -1e+300 and 1e+300."),
+        ("revenue", "Infinity", "Expected a finite number."),
+        ("revenue", "sNaN", "Expected a finite number."),
+        ("revenue", 10**400, "Expected a number between -1e+300 and 1e+300."),
         ("public", "maybe", "Expected true or false."),
         ("founded", "2001-13-01", "Expected a date as YYYY-MM-DD."),
         (
