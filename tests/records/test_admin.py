@@ -183,3 +183,16 @@ def test_the_admin_filters_with_the_apis_field_filters(staff, acme, write_api):
     assert "fields__revenue__gte=5" in page  # shown as an active filter
     bad = staff.get(f"{base}&fields__revenue__like=5")
     assert bad.status_code == 302 and "e=1" in bad["Location"]
+
+
+def test_saving_unchanged_keeps_datetimes_to_the_microsecond(staff, schema, write_api):
+    record = write_api.post(
+        "/api/records/companies",
+        {"name": "Timely", "fields": {"last_contact": "2024-05-05T10:11:12.345Z"}},
+    ).data
+    url = f"/admin/records/record/{record['id']}/change/"
+    data = form_data(staff.get(url).content.decode())
+    assert data["value_last_contact"] == "2024-05-05T10:11:12.345000"
+    assert staff.post(url, data).status_code == 302
+    after = write_api.get(f"/api/records/companies/{record['id']}").data
+    assert after["fields"]["last_contact"] == "2024-05-05T10:11:12.345000Z"
