@@ -196,3 +196,65 @@ def test_saving_unchanged_keeps_datetimes_to_the_microsecond(staff, schema, writ
     assert staff.post(url, data).status_code == 302
     after = write_api.get(f"/api/records/companies/{record['id']}").data
     assert after["fields"]["last_contact"] == "2024-05-05T10:11:12.345000Z"
+
+
+def test_staff_manage_objects_and_fields_through_the_services(staff, org, other_org):
+    form = staff.get("/admin/records/object/add/").content.decode()
+    assert other_org.name not in form
+    response = staff.post(
+        "/admin/records/object/add/",
+        {
+            "org": str(org.pk),
+            "api_name": "deals",
+            "singular_name": "Deal",
+            "plural_name": "Deals",
+            "description": "",
+            "fields-TOTAL_FORMS": "0",
+            "fields-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    deals = Object.objects.get(org=org, api_name="deals")
+    bad = staff.post(
+        "/admin/records/object/add/",
+        {
+            "org": str(org.pk),
+            "api_name": "Bad Name",
+            "singular_name": "x",
+            "plural_name": "x",
+            "fields-TOTAL_FORMS": "0",
+            "fields-INITIAL_FORMS": "0",
+        },
+    )
+    assert bad.status_code == 200
+    assert "Expected lower case letters, digits and underscores" in bad.content.decode()
+
+    added = staff.post(
+        "/admin/records/field/add/",
+        {
+            "object": str(deals.pk),
+            "api_name": "amount",
+            "label": "Amount",
+            "type": "number",
+            "description": "",
+            "options": "{}",
+        },
+    )
+    assert added.status_code == 302, added.content.decode()[:2000]
+    field = deals.fields.get(api_name="amount")
+    assert len(field.key) == 32  # made by the service
+    Record.objects.create(org=org, object=deals, name="d", values={field.key: 5})
+    retype = staff.post(
+        f"/admin/records/field/{field.pk}/change/",
+        {
+            "api_name": "amount",
+            "label": "Amount",
+            "type": "text",
+            "description": "",
+            "options": "{}",
+        },
+    )
+    assert retype.status_code == 200
+    assert "1 record(s) have a value for" in retype.content.decode()
+    field.refresh_from_db()
+    assert field.type == "number"
