@@ -11,7 +11,7 @@ from accounts.serializers import (
     MeSerializer,
 )
 from api.inputs import read_params
-from api.pagination import list_response, page_of
+from api.pagination import list_response
 from api.query import parse_sort, parse_window, reject_unknown_params
 from api.schema import error_response
 from api.scopes import Scope
@@ -51,12 +51,8 @@ class ApiKeyListView(ApiView):
         window = parse_window(params)
         sort = parse_sort(params, allowed=selectors.API_KEY_SORT_KEYS, default="-created_at")
         keys = selectors.api_keys(org_id=request.auth.org_id, sort=sort)
-        items, total = page_of(keys, window)
         return list_response(
-            items=items,
-            total=total,
-            window=window,
-            serialize=lambda key: ApiKeySerializer(key).data,
+            keys, window, serialize=lambda page: ApiKeySerializer(page, many=True).data
         )
 
     @extend_schema(

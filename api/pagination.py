@@ -10,8 +10,8 @@ from api.query import Window
 
 
 def page_of(queryset: QuerySet, window: Window) -> tuple[Sequence[Any], int]:
-    """The rows in the window and the exact total (two queries; none when the window is empty
-    and the count is all that is asked)."""
+    """The rows in the window and the exact total (two queries; one when the window is past
+    the end or empty)."""
     total = queryset.count()
     if window.limit == 0 or window.offset >= total:
         return [], total
@@ -19,8 +19,11 @@ def page_of(queryset: QuerySet, window: Window) -> tuple[Sequence[Any], int]:
 
 
 def list_response(
-    *, items: Sequence[Any], total: int, window: Window, serialize: Callable[[Any], Any]
+    queryset: QuerySet, window: Window, *, serialize: Callable[[Sequence[Any]], list[Any]]
 ) -> Response:
-    response = Response([serialize(item) for item in items])
+    """The page as `data` (serialized all at once, so related data loads in one query) and
+    `pagination` beside it."""
+    items, total = page_of(queryset, window)
+    response = Response(serialize(items))
     response.pagination = window.as_pagination(total)
     return response

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from api import selectors
 from api.experimental import HEADER, all_features
 from api.inputs import read_params
-from api.pagination import list_response, page_of
+from api.pagination import list_response
 from api.query import parse_sort, parse_window, reject_unknown_params
 from api.serializers import ApiIndexSerializer, ExperimentalFeatureSerializer, RequestLogSerializer
 
@@ -104,12 +104,8 @@ class RequestLogListView(ApiView):
         window = parse_window(params)
         sort = parse_sort(params, allowed=selectors.REQUEST_LOG_SORT_KEYS, default="-created_at")
         queryset = selectors.request_logs(org_id=request.auth.org_id, sort=sort)
-        items, total = page_of(queryset, window)
         return list_response(
-            items=items,
-            total=total,
-            window=window,
-            serialize=lambda entry: RequestLogSerializer(entry).data,
+            queryset, window, serialize=lambda page: RequestLogSerializer(page, many=True).data
         )
 
 

@@ -6,7 +6,7 @@ from rest_framework.response import Response
 
 from api.exceptions import BadRequestError, InvalidParameterError, MissingInputError
 from api.inputs import read_params
-from api.pagination import page_of
+from api.pagination import list_response
 from api.query import WINDOW_PARAMS, parse_select, parse_sort, parse_window
 from api.schema import error_response
 from api.scopes import Scope
@@ -50,12 +50,13 @@ def record_list(schema: ObjectSchema, params, *, query_filters=None, condition=N
         query_filters=query_filters,
         condition=condition,
     )
-    items, total = page_of(queryset, window)
-    response = Response(
-        record_payloads(items, schema, meta=select["meta"], fields=select["fields"])
+    return list_response(
+        queryset,
+        window,
+        serialize=lambda page: record_payloads(
+            page, schema, meta=select["meta"], fields=select["fields"]
+        ),
     )
-    response.pagination = window.as_pagination(total)
-    return response
 
 
 def object_schema(request, object_name: str) -> ObjectSchema:

@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
 from api.inputs import read_params
-from api.pagination import list_response, page_of
+from api.pagination import list_response
 from api.query import parse_window, reject_unknown_params
 from api.schema import error_response
 from api.scopes import Scope
@@ -44,12 +44,10 @@ class ObjectListView(ApiView):
         params = read_params(request)
         reject_unknown_params(params, allowed=[])
         window = parse_window(params)
-        items, total = page_of(selectors.objects(org_id=request.auth.org_id), window)
         return list_response(
-            items=items,
-            total=total,
-            window=window,
-            serialize=lambda obj: ObjectSerializer(obj).data,
+            selectors.objects(org_id=request.auth.org_id),
+            window,
+            serialize=lambda page: ObjectSerializer(page, many=True).data,
         )
 
     @extend_schema(
