@@ -64,6 +64,12 @@ def object_schema(request, object_name: str) -> ObjectSchema:
     return ObjectSchema.of(obj)
 
 
+def record_target(request, object_name: str, record_id: str):
+    """The object's schema and one of its records (archived too); anything else is a 404."""
+    schema = object_schema(request, object_name)
+    return schema, selectors.record(obj=schema.obj, record_id=record_id)
+
+
 def one_record(record, schema, params, *, status: int = 200) -> Response:
     select = parse_select(params, defaults={"meta": True, "fields": True})
     payload = record_payloads([record], schema, meta=select["meta"], fields=select["fields"])[0]
@@ -150,10 +156,6 @@ class RecordSearchView(ApiView):
 
 
 class RecordDetailView(ApiView):
-    def target(self, request, object_name: str, record_id: str):
-        schema = object_schema(request, object_name)
-        return schema, selectors.record(obj=schema.obj, record_id=record_id)
-
     @extend_schema(
         responses=RecordSerializer,
         parameters=[SELECT],
@@ -161,7 +163,7 @@ class RecordDetailView(ApiView):
         operation_id="records_retrieve",
     )
     def get(self, request, object_name: str, record_id: str):
-        schema, record = self.target(request, object_name, record_id)
+        schema, record = record_target(request, object_name, record_id)
         return one_record(record, schema, read_params(request))
 
     @extend_schema(
@@ -172,7 +174,7 @@ class RecordDetailView(ApiView):
         description="Sparse update: only the keys sent change; null clears a field.",
     )
     def patch(self, request, object_name: str, record_id: str):
-        schema, record = self.target(request, object_name, record_id)
+        schema, record = record_target(request, object_name, record_id)
         name, fields = read_record_input(request.data)
         if name is not UNSET and not name:
             raise MissingInputError(["name"])
@@ -197,7 +199,7 @@ class RecordDetailView(ApiView):
         description="Deletes the record and clears links to it from other records.",
     )
     def delete(self, request, object_name: str, record_id: str):
-        _, record = self.target(request, object_name, record_id)
+        _, record = record_target(request, object_name, record_id)
         deleted_id = str(record.pk)
         services.delete_record(record=record)
         return Response({"id": deleted_id, "deleted": True})
@@ -212,8 +214,7 @@ class RecordArchiveView(ApiView):
         description="Archives the record (idempotent): it leaves lists and searches.",
     )
     def post(self, request, object_name: str, record_id: str):
-        schema = object_schema(request, object_name)
-        record = selectors.record(obj=schema.obj, record_id=record_id)
+        schema, record = record_target(request, object_name, record_id)
         return one_record(services.archive_record(record=record), schema, request.query_params)
 
 
@@ -226,6 +227,5 @@ class RecordUnarchiveView(ApiView):
         description="Unarchives the record (idempotent).",
     )
     def post(self, request, object_name: str, record_id: str):
-        schema = object_schema(request, object_name)
-        record = selectors.record(obj=schema.obj, record_id=record_id)
+        schema, record = record_target(request, object_name, record_id)
         return one_record(services.unarchive_record(record=record), schema, request.query_params)
