@@ -89,6 +89,8 @@ class ApiRequestMiddleware:
                 status=403,
                 errors="This API is served over HTTPS only: send the request to https://.",
             )
+        if "\x00" in request.path_info:  # no name or id holds one; the database cannot either
+            return error_response(request, status=404)
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:

@@ -69,8 +69,8 @@ DEALS = [
 
 
 def seed_demo_records(*, org: Organization) -> bool:
-    """Creates the demo objects and records unless the organization has objects already."""
-    if for_org(Object, org_id=org.id).exists():
+    """Creates the demo objects and records unless the organization has them already."""
+    if for_org(Object, org_id=org.id).filter(api_name__in=["companies", "deals"]).exists():
         return False
     companies = services.create_object(
         org=org,

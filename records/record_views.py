@@ -4,7 +4,7 @@ from django.db.models import Q
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
-from api.exceptions import BadRequestError, InvalidParameterError, MissingInputError
+from api.exceptions import BadRequestError, InvalidParameterError
 from api.inputs import read_params
 from api.pagination import list_response
 from api.query import WINDOW_PARAMS, parse_select, parse_sort, parse_window
@@ -21,7 +21,6 @@ from records.serializers import (
     RecordSerializer,
     RecordWriteSerializer,
 )
-from records.services.records import UNSET
 from records.values import ObjectSchema
 
 CONFLICT = error_response("A unique value is already used by another record.")
@@ -110,8 +109,6 @@ class RecordListView(ApiView):
     def post(self, request, object_name: str):
         schema = object_schema(request, object_name)
         name, fields = read_record_input(request.data)
-        if name is UNSET or not name:
-            raise MissingInputError(["name"])
         record = services.create_record(schema=schema, name=name, fields=fields)
         return one_record(record, schema, request.query_params, status=201)
 
@@ -176,8 +173,6 @@ class RecordDetailView(ApiView):
     def patch(self, request, object_name: str, record_id: str):
         schema, record = record_target(request, object_name, record_id)
         name, fields = read_record_input(request.data)
-        if name is not UNSET and not name:
-            raise MissingInputError(["name"])
         record = services.update_record(schema=schema, record=record, name=name, fields=fields)
         return one_record(record, schema, request.query_params)
 

@@ -12,6 +12,7 @@ from api.tenancy import for_org
 from records.filters import apply_query_filters
 from records.models import Field, Object, Record
 from records.ordering import ordering
+from records.registry import policy_for
 from records.values import ObjectSchema
 
 
@@ -45,7 +46,10 @@ def record(*, obj: Object, record_id: str) -> Record:
         key = UUID(str(record_id))
     except ValueError:
         key = None
-    found = for_org(Record, org_id=obj.org_id).filter(object=obj, pk=key).first() if key else None
+    if key is not None:
+        found = for_org(Record, org_id=obj.org_id).filter(object=obj, pk=key).first()
+    else:  # a contact's email, say
+        found = policy_for(obj).find(obj=obj, identifier=str(record_id))
     if found is None:
         raise NotFoundError(f"No {obj.api_name} record with id '{record_id}'.")
     return found

@@ -8,9 +8,10 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from api.exceptions import ConflictError
+from api.exceptions import BadRequestError, ConflictError, MissingInputError
 from api.tenancy import for_org
 from records.models import Field, Record, UniqueValue
+from records.registry import policy_for
 from records.values import ObjectSchema, check_relationship_targets, clean_values
 
 UNSET: Any = object()
@@ -68,10 +69,31 @@ def _duplicate_error(record: Record, rows: list[UniqueValue]) -> ConflictError:
     return ConflictError("Another record is being written with the same unique value.")
 
 
+def _name_for(schema: ObjectSchema, name: Any, values: dict[str, Any], current: str = "") -> str:
+    """The record's name: derived from its values for objects whose policy says so (a name
+    sent for those is a 400), otherwise as sent; required either way."""
+    policy = policy_for(schema.obj)
+    if policy.derives_name():
+        if name is not UNSET:
+            raise BadRequestError(
+                f"The name of a {schema.obj.api_name} record is derived from its fields; "
+                "set those instead.",
+                detail={"name": ["Derived; cannot be set."]},
+            )
+        return policy.derive_name(fields=schema.fields, values=values)
+    if name is UNSET:
+        name = current
+    if not name:
+        raise MissingInputError(["name"])
+    return name
+
+
 @transaction.atomic
-def create_record(*, schema: ObjectSchema, name: str, fields: Any) -> Record:
+def create_record(*, schema: ObjectSchema, name: Any = UNSET, fields: Any = None) -> Record:
+    """`name` is required unless the object derives it (contacts)."""
     obj = schema.obj
     values = clean_values(schema, fields, creating=True)
+    name = _name_for(schema, name, values)
     check_relationship_targets(org_id=obj.org_id, schema=schema, writes=[("", values)])
     record = Record(org_id=obj.org_id, object=obj, name=name, values=values)
     record.save(force_insert=True)
@@ -104,8 +126,7 @@ def update_record(
             values.pop(key, None)
         else:
             values[key] = value
-    if name is not UNSET:
-        record.name = name
+    record.name = _name_for(schema, name, values, current=record.name)
     record.values = values
     record.version += 1
     record.save()

@@ -99,6 +99,7 @@ def create_object(
     fields: list[dict[str, Any]] | None = None,
     is_system: bool = False,
 ) -> Object:
+    """An object and its fields; a system object's fields are system fields (fixed)."""
     check_api_name(api_name, where="api_name")
     cleaned = [
         clean_field_definition(definition, where=f"fields.{index}.")
@@ -130,7 +131,7 @@ def create_object(
         ) from None
     created = Field.objects.bulk_create(
         [
-            _new_field(obj=obj, position=position, **definition)
+            _new_field(obj=obj, position=position, is_system=is_system, **definition)
             for position, definition in enumerate(cleaned)
         ]
     )
@@ -221,8 +222,16 @@ def update_field(*, field: Field, changes: dict[str, Any]) -> Field:
             f"Unknown field property: {', '.join(sorted(unknown))}.",
             detail={name: ["Unknown property."] for name in sorted(unknown)},
         )
-    if field.is_system and ({"type", "api_name"} & set(changes)):
-        raise ConflictError(f"'{field.api_name}' is a system field: its type and name are fixed.")
+    fixed = {
+        name
+        for name in ("type", "api_name", "unique", "required", "options")
+        if name in changes and changes[name] != getattr(field, name)
+    }
+    if field.is_system and fixed:
+        raise ConflictError(
+            f"'{field.api_name}' is a system field: only its label and description can change.",
+            detail={name: ["Fixed for system fields."] for name in sorted(fixed)},
+        )
     merged = {
         "api_name": field.api_name,
         "label": field.label,

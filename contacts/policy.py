@@ -1,0 +1,37 @@
+"""The contacts object's identity: named after the person (or their email), addressed by email
+wherever an id goes, unique by email regardless of case."""
+
+from typing import Any
+
+from api.tenancy import for_org
+from records.models import Field, Object, Record, UniqueValue
+from records.registry import ObjectPolicy
+from records.services.records import unique_token
+
+CONTACTS = "contacts"
+
+
+class ContactPolicy(ObjectPolicy):
+    def derives_name(self) -> bool:
+        return True
+
+    def derive_name(self, *, fields: tuple[Field, ...], values: dict[str, Any]) -> str:
+        by_name = {field.api_name: values.get(field.key) for field in fields if field.is_system}
+        person = " ".join(
+            part.strip() for part in (by_name.get("first_name"), by_name.get("last_name")) if part
+        ).strip()
+        return person or by_name.get("email") or ""
+
+    def find(self, *, obj: Object, identifier: str) -> Record | None:
+        if "@" not in identifier or len(identifier) > 254:
+            return None
+        email = next((f for f in obj.fields.all() if f.api_name == "email" and f.is_system), None)
+        if email is None:
+            return None
+        claim = (
+            for_org(UniqueValue, org_id=obj.org_id)
+            .filter(field=email, value=unique_token(email, identifier.strip()))
+            .select_related("record")
+            .first()
+        )
+        return claim.record if claim else None
