@@ -111,6 +111,10 @@ class EnvelopeAutoSchema(AutoSchema):
             "data": data_schema,
         }
         required = ["success", "guid", "data"]
+        # Members a view sends beside `data` (upsert's `created`), as it declares them.
+        extra = getattr(self.view, "envelope_extra_schema", {})
+        properties.update(extra)
+        required.extend(extra)
         if data_schema.get("type") == "array":
             properties["pagination"] = self._component("Pagination", PAGINATION_SCHEMA)
             required.append("pagination")

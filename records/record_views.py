@@ -4,7 +4,7 @@ from django.db.models import Q
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
-from api.exceptions import BadRequestError, InvalidParameterError
+from api.exceptions import BadRequestError, ConflictError, InvalidParameterError, NotFoundError
 from api.inputs import read_params
 from api.pagination import list_response
 from api.query import WINDOW_PARAMS, parse_select, parse_sort, parse_window
@@ -13,12 +13,14 @@ from api.scopes import Scope
 from api.views import LIST_PARAMETERS, ApiView
 from records import selectors, services
 from records.filters import body_filters
+from records.matching import match_key, matching_records
 from records.ordering import sort_keys
 from records.representation import read_record_input, record_payloads
 from records.serializers import (
     DeletedRecordSerializer,
     RecordSearchSerializer,
     RecordSerializer,
+    RecordUpsertSerializer,
     RecordWriteSerializer,
 )
 from records.values import ObjectSchema
@@ -150,6 +152,78 @@ class RecordSearchView(ApiView):
                 either |= body_filters(schema, group, where=f"any.{index}")
             condition &= either
         return record_list(schema, body, condition=condition)
+
+
+class RecordUpsertView(ApiView):
+    envelope_extra_schema = {
+        "created": {"type": "boolean", "description": "True when the upsert created the record."}
+    }
+
+    @extend_schema(
+        request=RecordUpsertSerializer,
+        responses={
+            200: RecordSerializer,
+            201: RecordSerializer,
+            409: error_response("Several records match, or the match is archived."),
+            422: INVALID,
+        },
+        tags=RECORD_TAGS,
+        operation_id="records_upsert",
+        description=(
+            "Matches on email (contacts), name (other objects) or the unique field in "
+            "`match_on`, then updates the record (200, `created: false`) or creates it (201, "
+            "`created: true`). Concurrent upserts of one key create one record."
+        ),
+    )
+    def post(self, request, object_name: str):
+        schema = object_schema(request, object_name)
+        name, fields = read_record_input(request.data, also=("match_on",))
+        match_on = request.data.get("match_on") if hasattr(request.data, "get") else None
+        if match_on is not None and not isinstance(match_on, str):
+            raise InvalidParameterError("match_on", "expected a field's api_name.")
+        record, created = services.upsert_record(
+            schema=schema, name=name, fields=fields, match_on=match_on
+        )
+        response = one_record(record, schema, request.query_params, status=201 if created else 200)
+        response.envelope_extra = {"created": created}
+        return response
+
+
+class RecordLookupView(ApiView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("name", str, description="Match on the name (not contacts)."),
+            OpenApiParameter("email", str, description="contacts: match on the email."),
+        ],
+        responses={200: RecordSerializer, 409: error_response("Several records match.")},
+        tags=RECORD_TAGS,
+        operation_id="records_lookup",
+        description=(
+            "Exactly one record by name (contacts: by email), or by any unique field given as "
+            "`?<field>=value`: 200 with it, 404 when none, 409 with the ids when several."
+        ),
+    )
+    def get(self, request, object_name: str):
+        schema = object_schema(request, object_name)
+        params = read_params(request)
+        keys = {k: v for k, v in params.items() if k != "select"}
+        if len(keys) != 1:
+            raise BadRequestError(
+                "Look up by exactly one key: name (contacts: email) or a unique field.",
+                detail={"keys": sorted(keys) or ["none given"]},
+            )
+        ((label, value),) = keys.items()
+        name = value if label == "name" else None
+        key = match_key(schema, match_on=label, name=name, values={label: value})
+        found = matching_records(schema, key)
+        if not found:
+            raise NotFoundError(f"No {schema.obj.api_name} record has {key.label} = {value}.")
+        if len(found) > 1:
+            raise ConflictError(
+                f"{len(found)} records have {key.label} = {value}.",
+                detail={"candidates": [str(record.pk) for record in found]},
+            )
+        return one_record(found[0], schema, params)
 
 
 class RecordDetailView(ApiView):

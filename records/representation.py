@@ -44,9 +44,10 @@ def _time(value) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
-def read_record_input(data: Any) -> tuple[Any, Any]:
+def read_record_input(data: Any, *, also: tuple[str, ...] = ()) -> tuple[Any, Any]:
     """(name or UNSET, fields or None) from a JSON object or a form body, where a custom
-    field is sent as `fields.<field_id>=value`."""
+    field is sent as `fields.<field_id>=value`. Inputs named in `also` are let through (the
+    caller reads them from `data`)."""
     if isinstance(data, QueryDict):
         plain: dict[str, Any] = {}
         form_fields: dict[str, Any] = {}
@@ -61,10 +62,11 @@ def read_record_input(data: Any) -> tuple[Any, Any]:
         data = plain
     if not isinstance(data, dict):
         raise BadRequestError("The request body must be a JSON object.")
-    unknown = sorted(str(key) for key in data if key not in RECORD_INPUTS)
+    allowed = (*RECORD_INPUTS, *also)
+    unknown = sorted(str(key) for key in data if key not in allowed)
     if unknown:
         raise BadRequestError(
-            f"Unknown input: {', '.join(unknown)}. Valid inputs: name, fields.",
+            f"Unknown input: {', '.join(unknown)}. Valid inputs: {', '.join(allowed)}.",
             detail={key: ["Unknown input."] for key in unknown},
         )
     name = clean_name(data["name"]) if "name" in data else UNSET

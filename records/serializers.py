@@ -135,6 +135,13 @@ class RecordSearchSerializer(serializers.Serializer):
     page_size = serializers.IntegerField(required=False)
 
 
+class RecordUpsertSerializer(RecordWriteSerializer):
+    match_on = serializers.CharField(
+        required=False,
+        help_text="A unique field to match on. Default: email for contacts, name otherwise.",
+    )
+
+
 class DeletedRecordSerializer(serializers.Serializer):
     id = serializers.CharField(read_only=True)
     deleted = serializers.BooleanField(read_only=True)

@@ -18,6 +18,16 @@ urlpatterns += [
         "api/records/<str:object_name>", record_views.RecordListView.as_view(), name="record-list"
     ),
     path(
+        "api/records/<str:object_name>/upsert",
+        record_views.RecordUpsertView.as_view(),
+        name="record-upsert",
+    ),
+    path(
+        "api/records/<str:object_name>/lookup",
+        record_views.RecordLookupView.as_view(),
+        name="record-lookup",
+    ),
+    path(
         "api/records/<str:object_name>/search",
         record_views.RecordSearchView.as_view(),
         name="record-search",

@@ -16,6 +16,7 @@ from records.services.schema import (
     update_field,
     update_object,
 )
+from records.services.upsert import upsert_record
 
 __all__ = [
     "archive_record",
@@ -29,4 +30,5 @@ __all__ = [
     "update_field",
     "update_object",
     "update_record",
+    "upsert_record",
 ]

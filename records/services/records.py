@@ -121,6 +121,7 @@ def update_record(
             detail={"archived_at": record.archived_at.isoformat()},
         )
     values = dict(record.values)
+    changed = {key: value for key, value in changes.items() if values.get(key) != value}
     for key, value in changes.items():
         if value is None:
             values.pop(key, None)
@@ -130,7 +131,7 @@ def update_record(
     record.values = values
     record.version += 1
     record.save()
-    _claim_unique_values(record, schema, changes)
+    _claim_unique_values(record, schema, changed)
     return record
 
 

@@ -209,6 +209,30 @@ def test_generated_client_calls_every_route(server, client_package):
     assert not call(
         "records_unarchive", 200, object_name="companies", record_id=record_id
     ).data.archived
+    upserted = call(
+        "records_upsert",
+        200,
+        object_name="companies",
+        body=models.RecordUpsertRequest(
+            name="Acme Co",
+            match_on="domain",
+            fields=models.RecordUpsertRequestFields.from_dict({"domain": "acme.com"}),
+        ),
+    )
+    assert upserted.created is False and upserted.data.id == record_id
+    fresh = call(
+        "records_upsert",
+        201,
+        object_name="companies",
+        body=models.RecordUpsertRequest(
+            name="Newco", fields=models.RecordUpsertRequestFields.from_dict({"domain": "new.co"})
+        ),
+    )
+    assert fresh.created is True
+    assert (
+        call("records_lookup", 200, object_name="companies", name="Newco").data.id == fresh.data.id
+    )
+    call("records_lookup", 404, object_name="companies", name="Nobody")
     deleted = call("records_delete", 200, object_name="companies", record_id=record_id)
     assert deleted.data.deleted is True
     call("records_retrieve", 404, object_name="companies", record_id=record_id)

@@ -1,0 +1,40 @@
+"""Upsert: match on a key, then update the one record found or create it."""
+
+from typing import Any
+
+from django.db import transaction
+
+from api.exceptions import ConflictError
+from records.matching import lock_key, match_key, matching_records
+from records.models import Record
+from records.services.records import UNSET, create_record, update_record
+from records.values import ObjectSchema
+
+
+@transaction.atomic
+def upsert_record(
+    *, schema: ObjectSchema, name: Any = UNSET, fields: Any = None, match_on: str | None = None
+) -> tuple[Record, bool]:
+    """(record, created). Several matches, or an archived one, are a 409 that names them;
+    concurrent upserts of one key run one after another, so only the first creates."""
+    key = match_key(
+        schema, match_on=match_on, name=None if name is UNSET else name, values=fields or {}
+    )
+    lock_key(schema, key)
+    found = matching_records(schema, key)
+    if len(found) > 1:
+        ids = [str(record.pk) for record in found]
+        raise ConflictError(
+            f"{len(ids)} records match {key.label} = {key.value}; update one by id, or match on "
+            "a unique field.",
+            detail={"candidates": ids},
+        )
+    if not found:
+        return create_record(schema=schema, name=name, fields=fields), True
+    record = found[0]
+    if record.archived_at is not None:
+        raise ConflictError(
+            f"The matching record {record.pk} is archived; unarchive it to update it.",
+            detail={"existing_id": str(record.pk), "archived": True},
+        )
+    return update_record(schema=schema, record=record, name=name, fields=fields), False
