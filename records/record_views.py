@@ -12,12 +12,14 @@ from api.schema import error_response
 from api.scopes import Scope
 from api.views import LIST_PARAMETERS, ApiView
 from records import selectors, services
+from records.field_values import value_counts, value_payloads
 from records.filters import body_filters
 from records.matching import match_key, matching_records
 from records.ordering import sort_keys
 from records.representation import read_record_input, record_payloads
 from records.serializers import (
     DeletedRecordSerializer,
+    FieldValueCountSerializer,
     RecordSearchSerializer,
     RecordSerializer,
     RecordUpsertSerializer,
@@ -224,6 +226,42 @@ class RecordLookupView(ApiView):
                 detail={"candidates": [str(record.pk) for record in found]},
             )
         return one_record(found[0], schema, params)
+
+
+class RecordFieldValuesView(ApiView):
+    @extend_schema(
+        parameters=[
+            *LIST_PARAMETERS,
+            OpenApiParameter("archived", str, enum=["false", "true", "all"]),
+        ],
+        responses=FieldValueCountSerializer(many=True),
+        tags=RECORD_TAGS,
+        operation_id="records_field_values",
+        description=(
+            "Distinct values of a field with their counts, most frequent first, ties by value; "
+            "records without a value are one `null` entry. Takes the list's filters. A "
+            "multi_select counts each option; relationships show {id, object, name}."
+        ),
+    )
+    def get(self, request, object_name: str, field_name: str):
+        schema = object_schema(request, object_name)
+        field = selectors.field_by_name(obj=schema.obj, name=field_name)
+        params = read_params(request)
+        filters = {k: v for k, v in params.items() if k not in LIST_CONTROLS}
+        window = parse_window(params)
+        archived = params.get("archived", "false")
+        if archived not in selectors.ARCHIVED_CHOICES:
+            raise InvalidParameterError("archived", "expected false, true or all.")
+        if "sort" in params or "select" in params:
+            name = "sort" if "sort" in params else "select"
+            raise InvalidParameterError(name, "field values are always most frequent first.")
+        records = selectors.records(
+            schema=schema, archived=archived, sort=[], query_filters=filters
+        )
+        pairs, total = value_counts(records, field, window)
+        response = Response(value_payloads(pairs, field, schema))
+        response.pagination = window.as_pagination(total)
+        return response
 
 
 class RecordDetailView(ApiView):

@@ -142,6 +142,11 @@ class RecordUpsertSerializer(RecordWriteSerializer):
     )
 
 
+class FieldValueCountSerializer(serializers.Serializer):
+    value = serializers.JSONField(help_text="The value; null for records without one.")
+    count = serializers.IntegerField()
+
+
 class DeletedRecordSerializer(serializers.Serializer):
     id = serializers.CharField(read_only=True)
     deleted = serializers.BooleanField(read_only=True)

@@ -28,6 +28,11 @@ urlpatterns += [
         name="record-lookup",
     ),
     path(
+        "api/records/<str:object_name>/field-values/<str:field_name>",
+        record_views.RecordFieldValuesView.as_view(),
+        name="record-field-values",
+    ),
+    path(
         "api/records/<str:object_name>/search",
         record_views.RecordSearchView.as_view(),
         name="record-search",

@@ -233,6 +233,8 @@ def test_generated_client_calls_every_route(server, client_package):
         call("records_lookup", 200, object_name="companies", name="Newco").data.id == fresh.data.id
     )
     call("records_lookup", 404, object_name="companies", name="Nobody")
+    counted = call("records_field_values", 200, object_name="companies", field_name="domain")
+    assert sorted(item.value for item in counted.data) == ["acme.com", "new.co"]
     deleted = call("records_delete", 200, object_name="companies", record_id=record_id)
     assert deleted.data.deleted is True
     call("records_retrieve", 404, object_name="companies", record_id=record_id)
