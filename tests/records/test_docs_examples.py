@@ -46,3 +46,5 @@ def test_every_example_in_the_records_guide_succeeds(tmp_path):
     assert '"name":"Acme renewal"' in result.stdout
     assert '"aliases":["revenue"]' in result.stdout
     assert '"company":{"id":' in result.stdout
+    assert '"created":false' in result.stdout and '"created":true' in result.stdout
+    assert '"name":"Jane Roe"' in result.stdout
