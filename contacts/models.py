@@ -1,1 +1,10 @@
-"""The contacts system object (issue #5)."""
+"""Contacts are records of the system object `contacts`; this proxy gives staff their own
+admin page for them."""
+
+from records.models import Record
+
+
+class Contact(Record):
+    class Meta:
+        proxy = True
+        ordering = ["name"]

@@ -23,6 +23,8 @@ from records.field_types import FIELD_TYPES
 from records.filters import apply_query_filters
 from records.models import Field, Object, Record, UniqueValue
 from records.ordering import FIELD_PREFIX as ORDERING_FIELD_PREFIX
+from records.registry import policy_for
+from records.services.records import UNSET
 from records.values import ObjectSchema
 
 
@@ -270,7 +272,10 @@ class RecordForm(ServiceForm):
     def __init__(self, *args, schema: ObjectSchema | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.schema = schema
-        self.fields["name"].required = True
+        if schema is not None and policy_for(schema.obj).derives_name():
+            self.fields.pop("name", None)  # derived from the values (contacts)
+        elif "name" in self.fields:
+            self.fields["name"].required = True
         for field in schema.fields if schema else ():
             form_field = typed_form_field(field)
             if self.instance.pk and field.key in self.instance.values:
@@ -290,7 +295,7 @@ class RecordForm(ServiceForm):
                 else {}
             )
             values = {name: value for name, value in values.items() if value is not None}
-            return services.create_record(schema=schema, name=cleaned["name"], fields=values)
+            return services.create_record(schema=schema, name=self.sent_name(), fields=values)
         # Only what the user changed: an untouched value is not rewritten (nor re-rounded).
         values = {
             field.api_name: to_service_value(cleaned.get(FIELD_PREFIX + field.api_name))
@@ -299,8 +304,11 @@ class RecordForm(ServiceForm):
         }
         original = Record.objects.get(pk=self.instance.pk)
         return services.update_record(
-            schema=schema, record=original, name=cleaned["name"], fields=values
+            schema=schema, record=original, name=self.sent_name(), fields=values
         )
+
+    def sent_name(self):
+        return self.cleaned_data["name"] if "name" in self.fields else UNSET
 
 
 class ArchivedFilter(admin.SimpleListFilter):
@@ -433,7 +441,8 @@ class RecordAdmin(admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         schema = self.selected_schema(request, obj)
         custom = [FIELD_PREFIX + field.api_name for field in schema.fields] if schema else []
-        base = ["name", *custom]
+        derived = schema is not None and policy_for(schema.obj).derives_name()
+        base = custom if derived else ["name", *custom]
         return [*base, *self.readonly_fields] if obj else ["object", *base]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
