@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import Count, F, QuerySet
-from django.db.models.fields.json import KeyTransform
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
 
 from api.query import Window
+from records.field_types import FIELD_TYPES
 from records.models import Field, Record
 from records.values import ObjectSchema, linked_records
 
@@ -37,9 +38,12 @@ def value_counts(
             counts.update(items if items else [None])
         ordered = sorted(counts.items(), key=_sort_key)
         return ordered[window.offset : window.offset + window.limit], len(ordered)
+    # Text as stored (SQLite would decode JSON-looking strings); numbers and booleans typed.
+    typed = FIELD_TYPES[field.type].sort_as in ("number", "boolean")
+    expression = KeyTransform if typed else KeyTextTransform
     grouped = (
         records.order_by()
-        .annotate(value=KeyTransform(field.key, "values"))
+        .annotate(value=expression(field.key, "values"))
         .values("value")
         .annotate(count=Count("id"))
     )

@@ -55,7 +55,18 @@ def match_key(schema: ObjectSchema, *, match_on: str | None, name: Any, values: 
     if field is None or not field.unique:
         choices = ", ".join(["name", *(f.api_name for f in schema.fields if f.unique)])
         raise InvalidParameterError("match_on", f"expected a unique field: {choices}.")
-    sent = values.get(field.api_name, values.get(match_on)) if isinstance(values, dict) else None
+    if not isinstance(values, dict):
+        raise InvalidInputError(
+            "'fields' must be an object keyed by field id.",
+            detail={"fields": ["Expected an object."]},
+        )
+    names = [name for name in (field.api_name, *field.aliases) if name in values]
+    sent = values[names[0]] if len(names) == 1 else None
+    if len(names) > 1:
+        raise InvalidInputError(
+            f"'{field.api_name}' is given twice (as {' and '.join(names)}).",
+            detail={f"fields.{names[1]}": ["Given twice."]},
+        )
     if sent in (None, ""):
         raise BadRequestError(
             f"Upsert matches on '{field.api_name}': send its value in fields.",

@@ -16,6 +16,7 @@ from records.field_values import value_counts, value_payloads
 from records.filters import body_filters
 from records.matching import match_key, matching_records
 from records.ordering import sort_keys
+from records.registry import policy_for
 from records.representation import read_record_input, record_payloads
 from records.serializers import (
     DeletedRecordSerializer,
@@ -191,6 +192,16 @@ class RecordUpsertView(ApiView):
         return response
 
 
+def lookup_keys(schema: ObjectSchema) -> set[str]:
+    """name (or, where the name is derived, nothing) plus every unique field and its aliases."""
+    keys = {
+        name for field in schema.fields if field.unique for name in (field.api_name, *field.aliases)
+    }
+    if not policy_for(schema.obj).derives_name():
+        keys.add("name")
+    return keys
+
+
 class RecordLookupView(ApiView):
     @extend_schema(
         parameters=[
@@ -209,12 +220,15 @@ class RecordLookupView(ApiView):
         schema = object_schema(request, object_name)
         params = read_params(request)
         keys = {k: v for k, v in params.items() if k != "select"}
-        if len(keys) != 1:
+        valid = lookup_keys(schema)
+        if len(keys) != 1 or next(iter(keys)) not in valid:
             raise BadRequestError(
-                "Look up by exactly one key: name (contacts: email) or a unique field.",
+                f"Look up by exactly one of: {', '.join(sorted(valid))}.",
                 detail={"keys": sorted(keys) or ["none given"]},
             )
         ((label, value),) = keys.items()
+        if not isinstance(value, str) or not value.strip():
+            raise InvalidParameterError(label, "give one non-empty value.")
         name = value if label == "name" else None
         key = match_key(schema, match_on=label, name=name, values={label: value})
         found = matching_records(schema, key)
@@ -246,6 +260,11 @@ class RecordFieldValuesView(ApiView):
     def get(self, request, object_name: str, field_name: str):
         schema = object_schema(request, object_name)
         field = selectors.field_by_name(obj=schema.obj, name=field_name)
+        if field.type == "json":
+            raise BadRequestError(
+                f"'{field.api_name}' is a json field: its values are not counted.",
+                detail={"field": ["Not available for json fields."]},
+            )
         params = read_params(request)
         filters = {k: v for k, v in params.items() if k not in LIST_CONTROLS}
         window = parse_window(params)

@@ -69,6 +69,7 @@ def clean_values(
         )
     errors: dict[str, list[str]] = {}
     cleaned: dict[str, Any] = {}
+    seen: dict[str, str] = {}
     for name, value in sent.items():
         field = schema.field(str(name))
         label = f"{where}fields.{name}"
@@ -76,6 +77,10 @@ def clean_values(
             valid = ", ".join(f.api_name for f in schema.fields) or "none"
             errors[label] = [f"Unknown field. Valid fields: {valid}."]
             continue
+        if field.key in seen:
+            errors[label] = [f"Given twice: as '{seen[field.key]}' and as '{name}'."]
+            continue
+        seen[field.key] = str(name)
         if field.type != "json" and (value == "" or value == []):
             value = None  # an empty string or list is no value: it clears, like null
         if value is None:

@@ -12,7 +12,7 @@ from api.exceptions import BadRequestError, ConflictError, MissingInputError
 from api.tenancy import for_org
 from records.models import Field, Record, UniqueValue
 from records.registry import policy_for
-from records.values import ObjectSchema, check_relationship_targets, clean_values
+from records.values import MAX_NAME, ObjectSchema, check_relationship_targets, clean_values
 
 UNSET: Any = object()
 
@@ -80,7 +80,7 @@ def _name_for(schema: ObjectSchema, name: Any, values: dict[str, Any], current: 
                 "set those instead.",
                 detail={"name": ["Derived; cannot be set."]},
             )
-        return policy.derive_name(fields=schema.fields, values=values)
+        return policy.derive_name(fields=schema.fields, values=values)[:MAX_NAME]
     if name is UNSET:
         name = current
     if not name:

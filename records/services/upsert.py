@@ -30,9 +30,16 @@ def upsert_record(
             detail={"candidates": ids},
         )
     if not found:
-        return create_record(schema=schema, name=name, fields=fields), True
+        try:
+            with transaction.atomic():
+                return create_record(schema=schema, name=name, fields=fields), True
+        except ConflictError:
+            # A plain create (not an upsert, so not behind the lock) took the key meanwhile.
+            found = matching_records(schema, key)
+            if len(found) != 1:
+                raise
     record = found[0]
-    if record.archived_at is not None:
+    if record.archived_at is not None:  # reported, not silently revived
         raise ConflictError(
             f"The matching record {record.pk} is archived; unarchive it to update it.",
             detail={"existing_id": str(record.pk), "archived": True},

@@ -69,3 +69,37 @@ def test_pagination_and_bad_inputs(dataset, write_api):  # noqa: F811
 def test_field_values_query_count(dataset, write_api, django_assert_num_queries):  # noqa: F811
     with django_assert_num_queries(6):  # key, object, fields, count, page, log
         write_api.get("/api/records/companies/field-values/tier")
+
+
+def test_text_that_looks_like_json_is_counted_as_text(admin_api):
+    admin_api.post(
+        "/api/objects",
+        {
+            "api_name": "notes",
+            "fields": [{"api_name": "t", "type": "text"}, {"api_name": "j", "type": "json"}],
+        },
+    )
+    for value in ("123", "true", "null", "[1, 2]", "123"):
+        admin_api.post("/api/records/notes", {"name": "n", "fields": {"t": value}})
+    counted = admin_api.get("/api/records/notes/field-values/t").data
+    assert counted == [
+        {"value": "123", "count": 2},
+        {"value": "[1, 2]", "count": 1},
+        {"value": "null", "count": 1},
+        {"value": "true", "count": 1},
+    ]
+    refused = admin_api.get("/api/records/notes/field-values/j").assert_envelope()
+    assert refused.status == 400
+
+
+def test_field_values_respect_archived(admin_api):
+    admin_api.post(
+        "/api/objects", {"api_name": "tags", "fields": [{"api_name": "t", "type": "text"}]}
+    )
+    kept = admin_api.post("/api/records/tags", {"name": "a", "fields": {"t": "x"}}).data
+    gone = admin_api.post("/api/records/tags", {"name": "b", "fields": {"t": "y"}}).data
+    admin_api.post(f"/api/records/tags/{gone['id']}/archive")
+    assert admin_api.get("/api/records/tags/field-values/t").data == [{"value": "x", "count": 1}]
+    every = admin_api.get("/api/records/tags/field-values/t?archived=all").data
+    assert every == [{"value": "x", "count": 1}, {"value": "y", "count": 1}]
+    assert kept

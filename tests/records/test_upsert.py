@@ -136,3 +136,77 @@ def test_sixteen_concurrent_upserts_of_one_new_email_leave_one_contact(org, make
     assert sorted(r.status for r in responses) == [200] * 15 + [201], [r.body for r in responses]
     assert [r.body["created"] for r in responses].count(True) == 1
     assert Record.objects.filter(object__api_name="contacts", org=org).count() == 1
+
+
+def test_a_long_derived_name_is_capped_like_a_sent_one(write_api):
+    response = upsert(
+        write_api,
+        "contacts",
+        {"fields": {"email": "l@x.com", "first_name": "a" * 900, "last_name": "b" * 900}},
+    )
+    assert response.status == 201 and len(response.data["name"]) == 1000
+
+
+def test_the_name_falls_back_to_the_email_when_names_are_cleared(write_api):
+    upsert(write_api, "contacts", {"fields": {"email": "f@x.com", "first_name": "F"}})
+    cleared = upsert(write_api, "contacts", {"fields": {"email": "f@x.com", "first_name": None}})
+    assert cleared.data["name"] == "f@x.com"
+
+
+def test_match_on_accepts_a_renamed_fields_old_name_but_not_both(schema, admin_api):
+    admin_api.post("/api/records/companies", {"name": "A", "fields": {"domain": "a.com"}})
+    admin_api.request("PATCH", "/api/objects/companies/fields/domain", {"api_name": "host"})
+    by_old = upsert(
+        admin_api, "companies", {"name": "A2", "match_on": "host", "fields": {"domain": "a.com"}}
+    )
+    assert by_old.status == 200 and by_old.data["name"] == "A2"
+    both = upsert(
+        admin_api,
+        "companies",
+        {"name": "A3", "match_on": "host", "fields": {"host": "a.com", "domain": "b.com"}},
+    )
+    assert both.status == 422
+    plain = admin_api.post(
+        "/api/records/companies", {"name": "B", "fields": {"host": "x.com", "domain": "y.com"}}
+    ).assert_envelope()
+    assert plain.status == 422
+    assert plain.body["errorDetail"] == {
+        "fields.domain": ["Given twice: as 'host' and as 'domain'."]
+    }
+
+
+def test_lookup_names_its_keys(schema, write_api):
+    for query, status in [
+        ("name=x", 400),
+        ("email=", 400),
+        ("email=a@x.com&email=b@x.com", 400),
+        ("archived=all&email=a@x.com", 400),
+    ]:
+        response = write_api.get(f"/api/records/contacts/lookup?{query}").assert_envelope()
+        assert response.status == status, query
+    listed = write_api.get("/api/records/contacts/lookup?name=x").body
+    assert listed["errors"] == "Look up by exactly one of: email."
+
+
+@pytest.mark.django_db(transaction=True)
+def test_upserts_racing_plain_creates_of_one_email_leave_one_contact(org, make_key):
+    _, key = make_key(org, "write")
+    start = threading.Barrier(12)
+
+    def write(index: int):
+        try:
+            start.wait()
+            path = "/api/records/contacts/upsert" if index % 2 else "/api/records/contacts"
+            email = "Race@Example.com" if index % 3 else "race@example.COM"
+            return ApiClient(key).post(path, {"fields": {"email": email}})
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(12) as pool:
+        responses = list(pool.map(write, range(12)))
+    upserts = [r.status for i, r in enumerate(responses) if i % 2]
+    creates = [r.status for i, r in enumerate(responses) if not i % 2]
+    assert all(status in (200, 201) for status in upserts), [r.body for r in responses]
+    assert all(status in (201, 409) for status in creates)
+    assert (upserts + creates).count(201) == 1
+    assert Record.objects.filter(object__api_name="contacts", org=org).count() == 1
