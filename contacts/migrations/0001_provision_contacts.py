@@ -18,6 +18,12 @@ def provision(apps, schema_editor):
     Organization = apps.get_model("accounts", "Organization")
     Object = apps.get_model("records", "Object")
     Field = apps.get_model("records", "Field")
+    clash = Object.objects.filter(api_name="contacts", is_system=False).first()
+    if clash is not None:
+        raise RuntimeError(
+            f"Organization {clash.org_id} has its own object called 'contacts'; rename or remove "
+            "it before this migration provisions the system contacts object."
+        )
     for org in Organization.objects.exclude(
         id__in=Object.objects.filter(api_name="contacts").values("org_id")
     ):

@@ -127,7 +127,10 @@ def update_record(
             values.pop(key, None)
         else:
             values[key] = value
-    record.name = _name_for(schema, name, values, current=record.name)
+    new_name = _name_for(schema, name, values, current=record.name)
+    if values == record.values and new_name == record.name:
+        return record  # nothing changes, so no new version (a repeated sync is a no-op)
+    record.name = new_name
     record.values = values
     record.version += 1
     record.save()

@@ -128,3 +128,11 @@ def test_the_data_migration_provisions_existing_organizations(db):
         "phone",
     ]
     assert all(len(f.key) == 32 and f.is_system for f in provisioned.fields.all())
+
+
+def test_the_data_migration_refuses_an_organizations_own_contacts_object(db):
+    org = Organization.objects.create(name="Clash", slug="clash")
+    Object.objects.filter(org=org, api_name="contacts").update(is_system=False)
+    migration = importlib.import_module("contacts.migrations.0001_provision_contacts")
+    with pytest.raises(RuntimeError, match="has its own object called 'contacts'"):
+        migration.provision(apps, None)

@@ -210,3 +210,11 @@ def test_upserts_racing_plain_creates_of_one_email_leave_one_contact(org, make_k
     assert all(status in (201, 409) for status in creates)
     assert (upserts + creates).count(201) == 1
     assert Record.objects.filter(object__api_name="contacts", org=org).count() == 1
+
+
+def test_a_repeated_identical_upsert_changes_nothing(write_api):
+    body = {"fields": {"email": "same@x.com", "first_name": "S"}}
+    first = upsert(write_api, "contacts", body)
+    again = upsert(write_api, "contacts", body)
+    assert again.status == 200 and again.body["created"] is False
+    assert again.data["meta"] == first.data["meta"]  # same version and updated_at
