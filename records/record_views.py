@@ -44,9 +44,7 @@ def record_list(schema: ObjectSchema, params, *, query_filters=None, condition=N
     window = parse_window(params)
     sort = parse_sort(params, allowed=sort_keys(schema), default="-id")
     select = parse_select(params, defaults={"meta": False, "fields": True})
-    archived = params.get("archived", "false")
-    if archived not in selectors.ARCHIVED_CHOICES:
-        raise InvalidParameterError("archived", "expected false, true or all.")
+    archived = selectors.parse_archived(params)
     queryset = selectors.records(
         schema=schema,
         archived=archived,
@@ -268,9 +266,7 @@ class RecordFieldValuesView(ApiView):
         params = read_params(request)
         filters = {k: v for k, v in params.items() if k not in LIST_CONTROLS}
         window = parse_window(params)
-        archived = params.get("archived", "false")
-        if archived not in selectors.ARCHIVED_CHOICES:
-            raise InvalidParameterError("archived", "expected false, true or all.")
+        archived = selectors.parse_archived(params)
         if "sort" in params or "select" in params:
             name = "sort" if "sort" in params else "select"
             raise InvalidParameterError(name, "field values are always most frequent first.")

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from api.exceptions import NotFoundError
+from api.exceptions import InvalidParameterError, NotFoundError
 from api.query import SortKey
 from api.tenancy import for_org
 from records.filters import apply_query_filters
@@ -30,13 +30,9 @@ def object_by_api_name(*, org_id: UUID, api_name: str) -> Object:
 
 def field_by_name(*, obj: Object, name: str) -> Field:
     """A field by its api_name or one of its former names (aliases)."""
-    fields = list(obj.fields.all())
-    for field in fields:
-        if field.api_name == name:
-            return field
-    for field in fields:
-        if name in field.aliases:
-            return field
+    field = ObjectSchema.of(obj).field(name)
+    if field is not None:
+        return field
     raise NotFoundError(f"The object '{obj.api_name}' has no field called '{name}'.")
 
 
@@ -56,6 +52,14 @@ def record(*, obj: Object, record_id: str) -> Record:
 
 
 ARCHIVED_CHOICES = ("false", "true", "all")
+
+
+def parse_archived(params: Mapping[str, Any]) -> str:
+    """`archived=false` (default) | `true` | `all`; anything else is a 400."""
+    archived = params.get("archived", "false")
+    if archived not in ARCHIVED_CHOICES:
+        raise InvalidParameterError("archived", "expected false, true or all.")
+    return archived
 
 
 def records(

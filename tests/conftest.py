@@ -6,11 +6,14 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import Permission, User
 from django.core.cache import cache
 from django.test import Client
 
 from accounts.models import ApiKey, Organization
-from accounts.services import create_api_key, create_organization
+from accounts.services import add_member, create_api_key, create_organization
+
+STAFF_PASSWORD = "correct-horse-battery-staple"
 
 
 @pytest.fixture(autouse=True)
@@ -131,3 +134,21 @@ def other_admin_api(other_org, make_key) -> ApiClient:
 @pytest.fixture
 def anonymous_api(db) -> ApiClient:
     return ApiClient()
+
+
+def admin_login(username: str) -> Client:
+    """A browser session of the admin, logged in through the login form."""
+    client = Client()
+    response = client.post(
+        "/admin/login/?next=/admin/", {"username": username, "password": STAFF_PASSWORD}
+    )
+    assert response.status_code == 302, response.content
+    return client
+
+
+def staff_member(org: Organization, *, app_labels: list[str]) -> Client:
+    """A staff user of `org` with every permission of `app_labels`, logged in."""
+    user = User.objects.create_user("staff", password=STAFF_PASSWORD, is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(content_type__app_label__in=app_labels))
+    add_member(org=org, user=user)
+    return admin_login("staff")

@@ -4,40 +4,23 @@ in the admin shows its raw value once."""
 import re
 
 import pytest
-from django.contrib.auth.models import Permission, User
-from django.test import Client
+from django.contrib.auth.models import User
 
 from accounts.models import ApiKey
-from accounts.services import add_member
-from tests.conftest import ApiClient
+from tests.conftest import STAFF_PASSWORD, ApiClient, admin_login, staff_member
 
 pytestmark = pytest.mark.django_db
-PASSWORD = "correct-horse-battery-staple"
-
-
-def login(username: str) -> Client:
-    client = Client()
-    response = client.post(
-        "/admin/login/?next=/admin/", {"username": username, "password": PASSWORD}
-    )
-    assert response.status_code == 302, response.content
-    return client
 
 
 @pytest.fixture
 def staff(org):
-    user = User.objects.create_user("staff", password=PASSWORD, is_staff=True)
-    user.user_permissions.set(
-        Permission.objects.filter(content_type__app_label__in=["accounts", "api"])
-    )
-    add_member(org=org, user=user)
-    return login("staff")
+    return staff_member(org, app_labels=["accounts", "api"])
 
 
 @pytest.fixture
 def superuser(db):
-    User.objects.create_superuser("root", password=PASSWORD)
-    return login("root")
+    User.objects.create_superuser("root", password=STAFF_PASSWORD)
+    return admin_login("root")
 
 
 def test_admin_is_titled_with_the_product_name(superuser):

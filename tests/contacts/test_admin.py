@@ -1,23 +1,13 @@
 import pytest
-from django.contrib.auth.models import Permission, User
-from django.test import Client
 
-from accounts.services import add_member
+from tests.conftest import staff_member
 
 pytestmark = pytest.mark.django_db
-PASSWORD = "correct-horse-battery-staple"
 
 
 @pytest.fixture
 def staff(org):
-    user = User.objects.create_user("staff", password=PASSWORD, is_staff=True)
-    user.user_permissions.set(
-        Permission.objects.filter(content_type__app_label__in=["records", "contacts"])
-    )
-    add_member(org=org, user=user)
-    client = Client()
-    client.post("/admin/login/?next=/admin/", {"username": "staff", "password": PASSWORD})
-    return client
+    return staff_member(org, app_labels=["records", "contacts"])
 
 
 def test_contacts_page_lists_and_searches_by_email_and_name(staff, write_api, other_admin_api):

@@ -4,27 +4,16 @@ through the services, archive actions."""
 import re
 
 import pytest
-from django.contrib.auth.models import Permission, User
-from django.test import Client
 
-from accounts.services import add_member
 from records.models import Object, Record
+from tests.conftest import staff_member
 
 pytestmark = pytest.mark.django_db
-PASSWORD = "correct-horse-battery-staple"
 
 
 @pytest.fixture
 def staff(org):
-    user = User.objects.create_user("staff", password=PASSWORD, is_staff=True)
-    user.user_permissions.set(Permission.objects.filter(content_type__app_label="records"))
-    add_member(org=org, user=user)
-    client = Client()
-    response = client.post(
-        "/admin/login/?next=/admin/", {"username": "staff", "password": PASSWORD}
-    )
-    assert response.status_code == 302
-    return client
+    return staff_member(org, app_labels=["records"])
 
 
 @pytest.fixture
