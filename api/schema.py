@@ -115,7 +115,8 @@ class EnvelopeAutoSchema(AutoSchema):
         extra = getattr(self.view, "envelope_extra_schema", {})
         properties.update(extra)
         required.extend(extra)
-        if data_schema.get("type") == "array":
+        # A list is paginated unless the view says otherwise (batch answers one per operation).
+        if data_schema.get("type") == "array" and getattr(self.view, "envelope_paginated", True):
             properties["pagination"] = self._component("Pagination", PAGINATION_SCHEMA)
             required.append("pagination")
         return {"type": "object", "properties": properties, "required": required}

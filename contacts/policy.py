@@ -1,6 +1,7 @@
 """The contacts object's identity: named after the person (or their email), addressed by email
 wherever an id goes, unique by email regardless of case."""
 
+from collections.abc import Collection
 from typing import Any
 
 from api.tenancy import for_org
@@ -22,16 +23,16 @@ class ContactPolicy(ObjectPolicy):
         ).strip()
         return person or by_name.get("email") or ""
 
-    def find(self, *, obj: Object, identifier: str) -> Record | None:
-        if "@" not in identifier or len(identifier) > 254:
-            return None
+    def find_many(self, *, obj: Object, identifiers: Collection[str]) -> dict[str, Record]:
         email = next((f for f in obj.fields.all() if f.api_name == "email" and f.is_system), None)
-        if email is None:
-            return None
-        claim = (
+        emails = [i for i in identifiers if "@" in i and len(i) <= 254]
+        if email is None or not emails:
+            return {}
+        tokens = {identifier: unique_token(email, identifier.strip()) for identifier in emails}
+        claims = (
             for_org(UniqueValue, org_id=obj.org_id)
-            .filter(field=email, value=unique_token(email, identifier.strip()))
+            .filter(field=email, value__in=set(tokens.values()))
             .select_related("record")
-            .first()
         )
-        return claim.record if claim else None
+        found = {claim.value: claim.record for claim in claims}
+        return {identifier: found[token] for identifier, token in tokens.items() if token in found}

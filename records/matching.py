@@ -2,8 +2,11 @@
 email for contacts, on `name` for other objects, or on any unique field named by `match_on`."""
 
 import hashlib
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from django.db import connection
 
@@ -28,6 +31,10 @@ class MatchKey:
 
     def token(self) -> str:
         return self.value if self.field is None else unique_token(self.field, self.value)
+
+    def identity(self) -> tuple:
+        """Equal for keys that match the same records."""
+        return (None if self.field is None else self.field.pk, self.token())
 
 
 def default_match_field(schema: ObjectSchema) -> Field | None:
@@ -82,8 +89,35 @@ def match_key(schema: ObjectSchema, *, match_on: str | None, name: Any, values: 
     return MatchKey(label=field.api_name, field=field, value=value)
 
 
+def matching_ids(schema: ObjectSchema, keys: Iterable[MatchKey]) -> dict[tuple, list[UUID]]:
+    """{key.identity(): ids of up to MAX_CANDIDATES records with that key}, archived ones
+    included: one query for the names and one for the unique fields, however many keys."""
+    keys = list(keys)
+    found: dict[tuple, list[UUID]] = defaultdict(list)
+    org_id = schema.obj.org_id
+    names = {key.value for key in keys if key.field is None}
+    if names:
+        rows = (
+            for_org(Record, org_id=org_id)
+            .filter(object=schema.obj, name__in=names)
+            .order_by("id")
+            .values_list("name", "id")
+        )
+        for name, record_id in rows:
+            found[(None, name)].append(record_id)
+    tokens = {(key.field.pk, key.token()) for key in keys if key.field is not None}
+    if tokens:
+        claims = for_org(UniqueValue, org_id=org_id).filter(
+            field_id__in={field_id for field_id, _ in tokens},
+            value__in={token for _, token in tokens},
+        )
+        for field_id, token, record_id in claims.values_list("field_id", "value", "record_id"):
+            found[(field_id, token)].append(record_id)
+    return {identity: ids[:MAX_CANDIDATES] for identity, ids in found.items()}
+
+
 def matching_records(schema: ObjectSchema, key: MatchKey) -> list[Record]:
-    """Up to MAX_CANDIDATES records with the key, archived ones included."""
+    """Up to MAX_CANDIDATES records with the key, archived ones included: one query."""
     records = for_org(Record, org_id=schema.obj.org_id).filter(object=schema.obj)
     if key.field is None:
         return list(records.filter(name=key.value).order_by("id")[:MAX_CANDIDATES])
@@ -93,14 +127,24 @@ def matching_records(schema: ObjectSchema, key: MatchKey) -> list[Record]:
     return list(records.filter(pk__in=claims.values("record_id"))[:MAX_CANDIDATES])
 
 
-def lock_key(schema: ObjectSchema, key: MatchKey) -> None:
-    """Serializes upserts of one key until the transaction ends (PostgreSQL advisory lock;
-    SQLite already runs one writing transaction at a time)."""
+def lock_keys(schema: ObjectSchema, keys: Iterable[MatchKey]) -> None:
+    """Serializes upserts of the same keys until the transaction ends (PostgreSQL advisory
+    locks, taken in one order so two batches cannot deadlock; SQLite already runs one writing
+    transaction at a time)."""
     if connection.vendor != "postgresql":
         return
+    lock_ids = sorted({_lock_id(schema, key) for key in keys})
+    if not lock_ids:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(lock_id) FROM unnest(%s::bigint[]) AS lock_id",
+            [lock_ids],
+        )
+
+
+def _lock_id(schema: ObjectSchema, key: MatchKey) -> int:
     digest = hashlib.blake2b(
         f"{schema.obj.pk}:{key.label}:{key.token()}".encode(), digest_size=8
     ).digest()
-    with connection.cursor() as cursor:
-        lock_id = int.from_bytes(digest, "big", signed=True)
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock_id])
+    return int.from_bytes(digest, "big", signed=True)

@@ -4,6 +4,7 @@ from django.db.models import Q
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
+from api.exception_handler import error_payload, status_for_domain_error
 from api.exceptions import BadRequestError, ConflictError, InvalidParameterError, NotFoundError
 from api.inputs import read_params
 from api.pagination import list_response
@@ -12,6 +13,7 @@ from api.schema import error_response
 from api.scopes import Scope
 from api.views import LIST_PARAMETERS, ApiView
 from records import selectors, services
+from records.batch_operations import read_batch
 from records.field_values import value_counts, value_payloads
 from records.filters import body_filters
 from records.matching import match_key, matching_records
@@ -19,6 +21,8 @@ from records.ordering import sort_keys
 from records.registry import policy_for
 from records.representation import read_record_input, record_payloads
 from records.serializers import (
+    BatchResultSerializer,
+    BatchSerializer,
     DeletedRecordSerializer,
     FieldValueCountSerializer,
     RecordSearchSerializer,
@@ -277,6 +281,56 @@ class RecordFieldValuesView(ApiView):
         response = Response(value_payloads(pairs, field, schema))
         response.pagination = window.as_pagination(total)
         return response
+
+
+class RecordBatchView(ApiView):
+    envelope_paginated = False
+
+    @extend_schema(
+        request=BatchSerializer,
+        responses={
+            200: BatchResultSerializer(many=True),
+            422: error_response(
+                "Atomic batch with invalid operations; errorDetail is keyed "
+                "operations.<index>.<input>. Nothing was written."
+            ),
+        },
+        tags=RECORD_TAGS,
+        operation_id="records_batch",
+        description=(
+            "Up to 1,000 operations (create, update, upsert, archive, unarchive, delete) in one "
+            "request; one operation per record. Atomic by default: any invalid operation means "
+            "nothing is written (422). With `atomic: false` each operation stands alone and "
+            "`data` holds one result per operation, in order, each with the status it would "
+            "have alone."
+        ),
+    )
+    def post(self, request, object_name: str):
+        schema = object_schema(request, object_name)
+        atomic, operations = read_batch(request.data)
+        outcomes = services.run_batch(schema=schema, operations=operations, atomic=atomic)
+        return Response(batch_results(outcomes, schema))
+
+
+def batch_results(outcomes, schema: ObjectSchema) -> list[dict]:
+    """One result per operation; the records' links are read in one query for all."""
+    written = [outcome.record for outcome in outcomes if outcome.record is not None]
+    payloads = iter(record_payloads(written, schema, meta=True, fields=True))
+    results = []
+    for outcome in outcomes:
+        result: dict = {"index": outcome.index}
+        if outcome.error is not None:
+            error = outcome.error
+            result["status"] = status_for_domain_error(error)
+            result.update(error_payload(error.message, error.detail, error.missing))
+        elif outcome.deleted_id is not None:
+            result.update(status=200, data={"id": outcome.deleted_id, "deleted": True})
+            result["created"] = False
+        else:
+            result.update(status=201 if outcome.created else 200, data=next(payloads))
+            result["created"] = outcome.created
+        results.append(result)
+    return results
 
 
 class RecordDetailView(ApiView):

@@ -5,6 +5,7 @@ The default policy: a record's name is what the client sends, and a record is ad
 id only.
 """
 
+from collections.abc import Collection
 from typing import Any
 
 from records.models import Field, Object, Record
@@ -20,7 +21,11 @@ class ObjectPolicy:
 
     def find(self, *, obj: Object, identifier: str) -> Record | None:
         """A record addressed by something other than its id (an email, say), or None."""
-        return None
+        return self.find_many(obj=obj, identifiers=[identifier]).get(identifier)
+
+    def find_many(self, *, obj: Object, identifiers: Collection[str]) -> dict[str, Record]:
+        """{identifier as sent: record} for those that address a record; one query."""
+        return {}
 
 
 DEFAULT_POLICY = ObjectPolicy()

@@ -150,3 +150,39 @@ class FieldValueCountSerializer(serializers.Serializer):
 class DeletedRecordSerializer(serializers.Serializer):
     id = serializers.CharField(read_only=True)
     deleted = serializers.BooleanField(read_only=True)
+
+
+class BatchOperationSerializer(serializers.Serializer):
+    op = serializers.ChoiceField(
+        choices=["create", "update", "upsert", "archive", "unarchive", "delete"]
+    )
+    id = serializers.CharField(
+        required=False, help_text="update, archive, unarchive, delete: the record's id (or email)."
+    )
+    name = serializers.CharField(required=False, max_length=1000)
+    fields = serializers.DictField(
+        required=False, help_text="create, update, upsert: values keyed by field id."
+    )
+    match_on = serializers.CharField(required=False, help_text="upsert: a unique field to match.")
+
+
+class BatchSerializer(serializers.Serializer):
+    atomic = serializers.BooleanField(
+        required=False,
+        default=True,
+        help_text="Default true: any invalid operation means nothing is written (a 422).",
+    )
+    operations = BatchOperationSerializer(many=True, help_text="At most 1,000.")
+
+
+class BatchResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="The operation's position in `operations`.")
+    status = serializers.IntegerField(help_text="The status the operation would have alone.")
+    data = serializers.DictField(
+        required=False,
+        help_text="The record written, or {id, deleted: true} for a delete. Absent on failure.",
+    )
+    created = serializers.BooleanField(required=False)
+    errors = serializers.CharField(required=False, help_text="On failure: what went wrong.")
+    errorDetail = serializers.DictField(required=False)
+    missingInputVars = serializers.ListField(child=serializers.CharField(), required=False)

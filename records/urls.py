@@ -23,6 +23,11 @@ urlpatterns += [
         name="record-upsert",
     ),
     path(
+        "api/records/<str:object_name>/batch",
+        record_views.RecordBatchView.as_view(),
+        name="record-batch",
+    ),
+    path(
         "api/records/<str:object_name>/lookup",
         record_views.RecordLookupView.as_view(),
         name="record-lookup",

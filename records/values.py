@@ -121,37 +121,48 @@ def invalid_fields(errors: dict[str, list[str]]) -> InvalidInputError:
 
 
 def check_relationship_targets(
-    *, org_id: UUID, schema: ObjectSchema, writes: Iterable[tuple[str, dict[str, Any]]]
+    *, org_id: UUID, schema: ObjectSchema, values: dict[str, Any]
 ) -> None:
-    """Every linked id must be a record of the target object in this organization. `writes`
-    pairs a label prefix (e.g. "" or "operations.3.") with cleaned values; one query per
-    target object for all of them."""
+    """Every linked id in `values` (cleaned) must be a record of the target object in this
+    organization; one 422 lists every bad link."""
+    problems = missing_relationship_targets(org_id=org_id, schema=schema, writes=[(0, values)])
+    if problems:
+        raise invalid_fields(problems[0])
+
+
+def missing_relationship_targets(
+    *,
+    org_id: UUID,
+    schema: ObjectSchema,
+    writes: Iterable[tuple[Any, dict[str, Any]]],
+    gone: frozenset[str] = frozenset(),
+) -> dict[Any, dict[str, list[str]]]:
+    """{write tag: {"fields.<id>": [problem]}} for every write that links to an id that is not
+    a record of the field's target object (or is in `gone`, being deleted). One query per
+    target object for all the writes together."""
     by_key = schema.by_key()
     wanted: dict[str, set[str]] = defaultdict(set)
-    uses: list[tuple[str, Field, list[str]]] = []
-    for prefix, values in writes:
+    uses: list[tuple[Any, Field, list[str]]] = []
+    for tag, values in writes:
         for key, value in values.items():
             field = by_key.get(key)
             if field is None or field.type != "relationship" or value is None:
                 continue
             ids = value if isinstance(value, list) else [value]
             wanted[field.options["target"]].update(ids)
-            uses.append((prefix, field, ids))
-    if not wanted:
-        return
+            uses.append((tag, field, ids))
     found: dict[str, set[str]] = {}
     for target, ids in wanted.items():
         rows = for_org(Record, org_id=org_id).filter(object__api_name=target, id__in=ids)
-        found[target] = {str(pk) for pk in rows.values_list("id", flat=True)}
-    errors = {}
-    for prefix, field, ids in uses:
+        found[target] = {str(pk) for pk in rows.values_list("id", flat=True)} - gone
+    problems: dict[Any, dict[str, list[str]]] = defaultdict(dict)
+    for tag, field, ids in uses:
         missing = [i for i in ids if i not in found[field.options["target"]]]
         if missing:
-            errors[f"{prefix}fields.{field.api_name}"] = [
+            problems[tag][f"fields.{field.api_name}"] = [
                 f"No {field.options['target']} record with id {missing[0]}."
             ]
-    if errors:
-        raise invalid_fields(errors)
+    return dict(problems)
 
 
 def linked_records(records: Iterable[Record], schema: ObjectSchema) -> dict[str, dict[str, str]]:

@@ -17,42 +17,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.server import free_port, running_server  # noqa: E402
-
-
-def scratch_database(var_dir: Path) -> tuple[str, callable]:
-    """A database URL for a scratch database like DATABASE_URL's, and how to drop it."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        return f"sqlite:///{var_dir / 'bench.sqlite3'}", lambda: None
-    import psycopg
-
-    base, _, _ = url.rpartition("/")
-    name = f"bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-
-    def drop() -> None:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-    return f"{base}/{name}", drop
-
-
-def manage(env: dict[str, str], *args: str) -> str:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
+from tests.server import free_port, manage, running_server, scratch_database  # noqa: E402
 
 
 def timed(port: int, headers: dict[str, str], count: int) -> list[float]:
@@ -118,9 +87,9 @@ def main() -> None:
                 "API_THROTTLE_RATE": "100000000/minute",
                 "LOG_LEVEL": "WARNING",
             }
-            manage(env, "migrate", "--noinput")
-            slug = manage(env, "create_org", "Bench")
-            key = manage(env, "create_api_key", "--org", slug, "--scope", "read")
+            manage("migrate", "--noinput", env=env)
+            slug = manage("create_org", "Bench", env=env).stdout.strip()
+            key = manage("create_api_key", "--org", slug, "--scope", "read", env=env).stdout.strip()
             headers = {"Authorization": f"Bearer {key}"}
             (var_dir / "off").mkdir()
             ports = {True: free_port(), False: free_port()}

@@ -1,4 +1,5 @@
-"""Runs manage.py in a child process against its own SQLite database, as a user would."""
+"""Runs manage.py in a child process against its own database, as a user would: the tests' and
+the benchmark scripts' helpers."""
 
 import os
 import socket
@@ -7,7 +8,8 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -91,3 +93,23 @@ def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[st
             return response.status, dict(response.headers), response.read()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read()
+
+
+def scratch_database(var_dir: Path) -> tuple[str, Callable[[], None]]:
+    """A URL for a new, empty database of DATABASE_URL's kind (SQLite in `var_dir` when it is
+    not PostgreSQL), and how to drop it."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        return f"sqlite:///{var_dir / 'scratch.sqlite3'}", lambda: None
+    import psycopg
+
+    base, _, _ = url.rpartition("/")
+    name = f"scratch_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+
+    def drop() -> None:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+    return f"{base}/{name}", drop

@@ -1,6 +1,7 @@
 """Every write of the records app goes through here: the schema (objects and fields) and the
 records themselves."""
 
+from records.services.batch import run_batch
 from records.services.records import (
     archive_record,
     create_record,
@@ -26,6 +27,7 @@ __all__ = [
     "delete_field",
     "delete_object",
     "delete_record",
+    "run_batch",
     "unarchive_record",
     "update_field",
     "update_object",

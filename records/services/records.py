@@ -5,13 +5,14 @@ import hashlib
 import json
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from api.exceptions import BadRequestError, ConflictError, MissingInputError
 from api.tenancy import for_org
 from records.models import Field, Record, UniqueValue
 from records.registry import policy_for
+from records.services.references import unlink_references
 from records.values import MAX_NAME, ObjectSchema, check_relationship_targets, clean_values
 
 UNSET: Any = object()
@@ -58,18 +59,22 @@ def _duplicate_error(record: Record, rows: list[UniqueValue]) -> ConflictError:
             .first()
         )
         if existing is not None:
-            return ConflictError(
-                f"Another record already has this {row.field.api_name}: {existing}.",
-                detail={
-                    f"fields.{row.field.api_name}": [f"Already used by record {existing}."],
-                    "existing_id": str(existing),
-                },
-            )
+            return duplicate_value_error(row.field, existing)
     # The other writer has not committed yet (or rolled back): still a conflict.
     return ConflictError("Another record is being written with the same unique value.")
 
 
-def _name_for(schema: ObjectSchema, name: Any, values: dict[str, Any], current: str = "") -> str:
+def duplicate_value_error(field: Field, holder_id: Any) -> ConflictError:
+    return ConflictError(
+        f"Another record already has this {field.api_name}: {holder_id}.",
+        detail={
+            f"fields.{field.api_name}": [f"Already used by record {holder_id}."],
+            "existing_id": str(holder_id),
+        },
+    )
+
+
+def record_name(schema: ObjectSchema, name: Any, values: dict[str, Any], current: str = "") -> str:
     """The record's name: derived from its values for objects whose policy says so (a name
     sent for those is a 400), otherwise as sent; required either way."""
     policy = policy_for(schema.obj)
@@ -93,8 +98,8 @@ def create_record(*, schema: ObjectSchema, name: Any = UNSET, fields: Any = None
     """`name` is required unless the object derives it (contacts)."""
     obj = schema.obj
     values = clean_values(schema, fields, creating=True)
-    name = _name_for(schema, name, values)
-    check_relationship_targets(org_id=obj.org_id, schema=schema, writes=[("", values)])
+    name = record_name(schema, name, values)
+    check_relationship_targets(org_id=obj.org_id, schema=schema, values=values)
     record = Record(org_id=obj.org_id, object=obj, name=name, values=values)
     record.save(force_insert=True)
     _claim_unique_values(record, schema, values)
@@ -113,13 +118,31 @@ def update_record(
     """A sparse update: only the fields sent change; None clears a field. An archived record
     is not changed (409): unarchive it first."""
     changes = clean_values(schema, fields, creating=False)
-    check_relationship_targets(org_id=record.org_id, schema=schema, writes=[("", changes)])
+    check_relationship_targets(org_id=record.org_id, schema=schema, values=changes)
     record = lock_record(record)
+    ensure_not_archived(record)
+    changed = apply_update(schema=schema, record=record, name=name, changes=changes)
+    if changed is None:
+        return record  # nothing changes, so no new version (a repeated sync is a no-op)
+    record.save()
+    _claim_unique_values(record, schema, changed)
+    return record
+
+
+def ensure_not_archived(record: Record) -> None:
     if record.archived_at is not None:
         raise ConflictError(
             f"The record {record.pk} is archived; unarchive it before changing it.",
             detail={"archived_at": record.archived_at.isoformat()},
         )
+
+
+def apply_update(
+    *, schema: ObjectSchema, record: Record, name: Any, changes: dict[str, Any]
+) -> dict[str, Any] | None:
+    """Applies cleaned sparse `changes` (None clears) and `name` to the record in memory and
+    bumps its version. Returns {key: new value} of the fields that changed, or None (the
+    record untouched) when nothing changes at all."""
     values = dict(record.values)
     changed = {key: value for key, value in changes.items() if values.get(key) != value}
     for key, value in changes.items():
@@ -127,15 +150,14 @@ def update_record(
             values.pop(key, None)
         else:
             values[key] = value
-    new_name = _name_for(schema, name, values, current=record.name)
+    new_name = record_name(schema, name, values, current=record.name)
     if values == record.values and new_name == record.name:
-        return record  # nothing changes, so no new version (a repeated sync is a no-op)
+        return None
     record.name = new_name
     record.values = values
     record.version += 1
-    record.save()
-    _claim_unique_values(record, schema, changed)
-    return record
+    record.updated_at = timezone.now()
+    return changed
 
 
 @transaction.atomic
@@ -162,38 +184,12 @@ def unarchive_record(*, record: Record) -> Record:
 @transaction.atomic
 def delete_record(*, record: Record) -> None:
     """Deletes the record and clears every relationship value that pointed at it."""
-    _clear_references(record)
-    record.delete()
-
-
-def _clear_references(record: Record) -> None:
-    target = record.object.api_name
-    links = for_org(Field, org_id=record.org_id).filter(type="relationship", options__target=target)
-    record_id = str(record.pk)
-    changed: list[Record] = []
+    unlinked = unlink_references(
+        org_id=record.org_id, target=record.object, deleted_ids=[str(record.pk)]
+    )
     now = timezone.now()
-    for field in links:
-        many = field.options.get("many", False)
-        candidates = for_org(Record, org_id=record.org_id).filter(object_id=field.object_id)
-        if not many:
-            candidates = candidates.filter(**{f"values__{field.key}": record_id})
-        elif connection.vendor == "postgresql":
-            candidates = candidates.filter(**{f"values__{field.key}__contains": [record_id]})
-        else:  # SQLite has no JSON containment: narrow by key, then look
-            candidates = candidates.filter(values__has_key=field.key)
-        for linked in candidates.exclude(pk=record.pk).select_for_update():
-            value = linked.values.get(field.key)
-            if many and isinstance(value, list) and record_id in value:
-                remaining = [i for i in value if i != record_id]
-                if remaining:
-                    linked.values[field.key] = remaining
-                else:
-                    linked.values.pop(field.key)
-            elif value == record_id:
-                linked.values.pop(field.key)
-            else:
-                continue
-            linked.version += 1
-            linked.updated_at = now
-            changed.append(linked)
-    Record.objects.bulk_update(changed, ["values", "version", "updated_at"], batch_size=500)
+    for linked in unlinked:
+        linked.version += 1
+        linked.updated_at = now
+    Record.objects.bulk_update(unlinked, ["values", "version", "updated_at"])
+    record.delete()

@@ -1,11 +1,12 @@
 """Upsert: match on a key, then update the one record found or create it."""
 
 from typing import Any
+from uuid import UUID
 
 from django.db import transaction
 
 from api.exceptions import ConflictError
-from records.matching import lock_key, match_key, matching_records
+from records.matching import MatchKey, lock_keys, match_key, matching_records
 from records.models import Record
 from records.services.records import UNSET, create_record, update_record
 from records.values import ObjectSchema
@@ -20,15 +21,10 @@ def upsert_record(
     key = match_key(
         schema, match_on=match_on, name=None if name is UNSET else name, values=fields or {}
     )
-    lock_key(schema, key)
+    lock_keys(schema, [key])
     found = matching_records(schema, key)
     if len(found) > 1:
-        ids = [str(record.pk) for record in found]
-        raise ConflictError(
-            f"{len(ids)} records match {key.label} = {key.value}; update one by id, or match on "
-            "a unique field.",
-            detail={"candidates": ids},
-        )
+        raise ambiguous_match_error(key, [record.pk for record in found])
     if not found:
         try:
             with transaction.atomic():
@@ -40,8 +36,20 @@ def upsert_record(
                 raise
     record = found[0]
     if record.archived_at is not None:  # reported, not silently revived
-        raise ConflictError(
-            f"The matching record {record.pk} is archived; unarchive it to update it.",
-            detail={"existing_id": str(record.pk), "archived": True},
-        )
+        raise archived_match_error(record)
     return update_record(schema=schema, record=record, name=name, fields=fields), False
+
+
+def ambiguous_match_error(key: MatchKey, ids: list[UUID]) -> ConflictError:
+    return ConflictError(
+        f"{len(ids)} records match {key.label} = {key.value}; update one by id, or match on a "
+        "unique field.",
+        detail={"candidates": [str(i) for i in ids]},
+    )
+
+
+def archived_match_error(record: Record) -> ConflictError:
+    return ConflictError(
+        f"The matching record {record.pk} is archived; unarchive it to update it.",
+        detail={"existing_id": str(record.pk), "archived": True},
+    )

@@ -235,6 +235,28 @@ def test_generated_client_calls_every_route(server, client_package):
     call("records_lookup", 404, object_name="companies", name="Nobody")
     counted = call("records_field_values", 200, object_name="companies", field_name="domain")
     assert sorted(item.value for item in counted.data) == ["acme.com", "new.co"]
+    batched = call(
+        "records_batch",
+        200,
+        object_name="companies",
+        body=models.BatchRequest(
+            operations=[
+                models.BatchOperationRequest(op=models.OpEnum.CREATE, name="Batchco"),
+                models.BatchOperationRequest(op=models.OpEnum.DELETE, id=fresh.data.id),
+            ]
+        ),
+    )
+    assert [result.status for result in batched.data] == [201, 200]
+    assert batched.data[1].data["deleted"] is True
+    refused = call(
+        "records_batch",
+        422,
+        object_name="companies",
+        body=models.BatchRequest(
+            operations=[models.BatchOperationRequest(op=models.OpEnum.CREATE)]
+        ),
+    )
+    assert "operations.0.name" in refused.error_detail.to_dict()
     deleted = call("records_delete", 200, object_name="companies", record_id=record_id)
     assert deleted.data.deleted is True
     call("records_retrieve", 404, object_name="companies", record_id=record_id)

@@ -1,0 +1,528 @@
+"""Batch: many operations in one request, atomic by default, with bulk statements."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from records.models import Record, UniqueValue
+
+pytestmark = pytest.mark.django_db
+
+BATCH = "/api/records/companies/batch"
+PEOPLE_BATCH = "/api/records/people/batch"
+
+
+def batch(api, operations, path=BATCH, **body):
+    return api.post(path, {"operations": operations, **body}).assert_envelope()
+
+
+def create(api, object_name="companies", **body):
+    response = api.post(f"/api/records/{object_name}", body).assert_envelope()
+    assert response.status == 201, response.body
+    return response.data
+
+
+def stored(record_id):
+    return Record.objects.get(pk=record_id)
+
+
+def test_creates_answer_one_result_per_operation_in_order(schema, write_api):
+    response = batch(
+        write_api,
+        [
+            {"op": "create", "name": "Acme", "fields": {"domain": "acme.com", "revenue": 10}},
+            {"op": "create", "name": "Globex"},
+        ],
+    )
+    assert response.status == 200
+    first, second = response.data
+    assert (first["index"], first["status"], first["created"]) == (0, 201, True)
+    assert first["data"]["fields"] == {"domain": "acme.com", "revenue": 10}
+    assert first["data"]["meta"]["version"] == 1
+    assert (second["index"], second["data"]["name"]) == (1, "Globex")
+    assert stored(first["data"]["id"]).values != {}
+    assert UniqueValue.objects.filter(record_id=first["data"]["id"]).count() == 1
+    fetched = write_api.get(f"/api/records/companies/{first['data']['id']}").data
+    assert fetched == first["data"]
+
+
+def test_every_kind_of_operation_in_one_batch(schema, write_api):
+    jane = create(write_api, "people", name="Jane", fields={"email": "jane@example.com"})
+    to_update = create(write_api, name="Old name", fields={"revenue": 1})
+    to_archive = create(write_api, name="Archive me")
+    to_unarchive = create(write_api, name="Unarchive me")
+    write_api.post(f"/api/records/companies/{to_unarchive['id']}/archive")
+    to_delete = create(write_api, name="Delete me")
+    matched = create(write_api, name="Matched", fields={"domain": "matched.com"})
+    response = batch(
+        write_api,
+        [
+            {"op": "create", "name": "New", "fields": {"owner": jane["id"]}},
+            {"op": "update", "id": to_update["id"], "name": "New name", "fields": {"revenue": 2}},
+            {"op": "upsert", "name": "Fresh", "fields": {"revenue": 3}},
+            {
+                "op": "upsert",
+                "match_on": "domain",
+                "fields": {"domain": "matched.com", "tier": "a"},
+            },
+            {"op": "archive", "id": to_archive["id"]},
+            {"op": "unarchive", "id": to_unarchive["id"]},
+            {"op": "delete", "id": to_delete["id"]},
+        ],
+    )
+    assert response.status == 200, response.body
+    results = response.data
+    assert [r["status"] for r in results] == [201, 200, 201, 200, 200, 200, 200]
+    assert [r["created"] for r in results] == [True, False, True, False, False, False, False]
+    assert results[0]["data"]["fields"]["owner"] == {
+        "id": jane["id"],
+        "object": "people",
+        "name": "Jane",
+    }
+    assert results[1]["data"]["name"] == "New name"
+    assert results[1]["data"]["fields"] == {"revenue": 2}
+    assert results[1]["data"]["meta"]["version"] == 2
+    assert results[3]["data"]["id"] == matched["id"]
+    assert results[3]["data"]["fields"] == {"domain": "matched.com", "tier": "a"}
+    assert results[4]["data"]["archived"] is True
+    assert results[5]["data"]["archived"] is False
+    assert results[6]["data"] == {"id": to_delete["id"], "deleted": True}
+    assert not Record.objects.filter(pk=to_delete["id"]).exists()
+    assert stored(to_archive["id"]).archived_at is not None
+    assert stored(to_unarchive["id"]).archived_at is None
+    assert stored(to_update["id"]).version == 2
+    # A repeated upsert of the same values changes nothing: no new version.
+    again = batch(
+        write_api,
+        [{"op": "upsert", "match_on": "domain", "fields": {"domain": "matched.com", "tier": "a"}}],
+    )
+    assert again.data[0]["status"] == 200 and again.data[0]["data"]["meta"]["version"] == 2
+
+
+def test_an_atomic_batch_with_an_invalid_operation_writes_nothing(schema, write_api):
+    existing = create(write_api, name="Existing", fields={"domain": "taken.com", "revenue": 1})
+    before = Record.objects.count()
+    response = batch(
+        write_api,
+        [
+            {"op": "create", "name": "Fine"},
+            {"op": "update", "id": existing["id"], "fields": {"revenue": 99}},
+            {"op": "create", "name": "Bad", "fields": {"revenue": "lots", "nope": 1}},
+            {"op": "create", "name": "Dup", "fields": {"domain": "taken.com"}},
+            {"op": "delete", "id": "0192c1e2-0000-7000-8000-000000000000"},
+            {"op": "update"},
+        ],
+    )
+    assert response.status == 422
+    assert response.body["errors"] == (
+        "4 operations are invalid (2, 3, 4, 5); nothing was written. See errorDetail."
+    )
+    detail = response.body["errorDetail"]
+    assert detail["operations.2.fields.revenue"] == ["Expected a number."]
+    assert detail["operations.2.fields.nope"][0].startswith("Unknown field. Valid fields: domain")
+    assert detail["operations.3.fields.domain"] == [f"Already used by record {existing['id']}."]
+    assert detail["operations.4.id"] == ["No companies record with this id."]
+    assert detail["operations.5.id"] == ["Required."]
+    assert detail["operations.5"] == ["Required input is missing: id."]
+    assert not any(key.startswith(("operations.0", "operations.1")) for key in detail)
+    assert Record.objects.count() == before
+    assert write_api.get(f"/api/records/companies/{existing['id']}").data["fields"]["revenue"] == 1
+
+
+def test_a_single_invalid_operation_is_named_in_the_message(schema, write_api):
+    response = batch(write_api, [{"op": "create", "name": "A"}, {"op": "create"}])
+    assert response.status == 422
+    assert response.body["errors"] == (
+        "Operation 1 is invalid: Required input is missing: name. Nothing was written."
+    )
+    assert response.body["errorDetail"] == {
+        "operations.1": ["Required input is missing: name."],
+        "operations.1.name": ["Required."],
+    }
+    assert Record.objects.count() == 0
+
+
+def test_a_non_atomic_batch_reports_each_operation(schema, write_api, other_admin_api):
+    foreign = other_admin_api.post("/api/objects", {"api_name": "companies"})
+    assert foreign.status == 201
+    theirs = create(other_admin_api, name="Theirs")
+    existing = create(write_api, name="Existing", fields={"domain": "taken.com"})
+    response = batch(
+        write_api,
+        [
+            {"op": "create", "name": "Good"},
+            {"op": "create", "name": "Bad type", "fields": {"employees": 1.5}},
+            {"op": "create", "name": "Dup", "fields": {"domain": "taken.com"}},
+            {"op": "update", "id": theirs["id"], "fields": {"revenue": 1}},
+            {"op": "explode"},
+            {"op": "update", "id": existing["id"], "fields": {"revenue": 7}},
+        ],
+        atomic=False,
+    )
+    assert response.status == 200
+    results = response.data
+    assert [r["status"] for r in results] == [201, 422, 409, 404, 400, 200]
+    assert results[1] == {
+        "index": 1,
+        "status": 422,
+        "errors": "Invalid value for 'fields.employees': Expected an integer.",
+        "errorDetail": {"fields.employees": ["Expected an integer."]},
+    }
+    assert results[2]["errorDetail"] == {
+        "fields.domain": [f"Already used by record {existing['id']}."],
+        "existing_id": existing["id"],
+    }
+    assert results[3]["errors"] == f"No companies record with id '{theirs['id']}'."
+    assert results[4]["errors"] == (
+        "Invalid value for 'op': expected one of create, update, upsert, archive, unarchive, "
+        "delete."
+    )
+    assert "data" not in results[1] and "created" not in results[1]
+    assert results[5]["data"]["fields"]["revenue"] == 7
+    assert Record.objects.filter(name="Good").count() == 1
+    assert not Record.objects.filter(name__in=["Bad type", "Dup"]).exists()
+    assert stored(theirs["id"]).values == {}
+
+
+def test_more_than_1000_operations_is_a_400(schema, write_api):
+    response = batch(write_api, [{"op": "create", "name": f"c{i}"} for i in range(1001)])
+    assert response.status == 400
+    assert response.body["errors"] == (
+        "Invalid value for 'operations': at most 1000 operations in one batch; 1001 were sent."
+    )
+    assert Record.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "errors"),
+    [
+        ([], 400, "The request body must be a JSON object."),
+        ({}, 400, "Required input is missing: operations."),
+        ({"operations": {}}, 400, "Invalid value for 'operations': expected a list of operations."),
+        (
+            {"operations": [], "atomic": "yes"},
+            400,
+            "Invalid value for 'atomic': expected true or false.",
+        ),
+        (
+            {"operations": [], "mode": "fast"},
+            400,
+            "Unknown input: mode. Valid inputs: atomic, operations.",
+        ),
+    ],
+)
+def test_malformed_batches_are_a_400(schema, write_api, body, status, errors):
+    response = write_api.post(BATCH, body).assert_envelope()
+    assert (response.status, response.body["errors"]) == (status, errors)
+
+
+@pytest.mark.parametrize(
+    ("operation", "errors"),
+    [
+        ("create", "An operation must be a JSON object."),
+        ({"name": "x"}, "Required input is missing: op."),
+        (
+            {"op": "create", "id": "x"},
+            "Unknown input for 'create': id. Valid inputs: op, name, fields.",
+        ),
+        ({"op": "delete", "id": 7}, "Invalid value for 'id': expected a record id (a string)."),
+        (
+            {"op": "delete", "id": "x" * 256},
+            "Invalid value for 'id': expected a record id (a string).",
+        ),
+        ({"op": "create", "name": 5}, "'name' must be a string."),
+        ({"op": "create", "name": "x" * 1001}, "'name' is longer than 1000 characters."),
+        (
+            {"op": "upsert", "name": "x", "match_on": 1},
+            "Invalid value for 'match_on': expected a field's api_name.",
+        ),
+        (
+            {"op": "upsert", "match_on": "revenue", "fields": {"revenue": 1}},
+            "Invalid value for 'match_on': expected a unique field: name, domain.",
+        ),
+        (
+            {"op": "create", "name": "x", "fields": []},
+            "'fields' must be an object keyed by field id.",
+        ),
+        ({"op": "archive", "id": "not-a-uuid"}, "No companies record with id 'not-a-uuid'."),
+    ],
+)
+def test_bad_operations_are_reported_by_index(schema, write_api, operation, errors):
+    response = batch(write_api, [{"op": "create", "name": "ok"}, operation], atomic=False)
+    assert response.status == 200
+    assert response.data[0]["status"] == 201
+    assert response.data[1]["errors"] == errors
+    atomic = batch(write_api, [operation])
+    assert atomic.status == 422
+    assert atomic.body["errorDetail"]["operations.0"] == [errors]
+
+
+def test_nul_bytes_and_malformed_json_are_a_400(schema, write_api):
+    nul = write_api.post(BATCH, raw='{"operations": [{"op": "create", "name": "a\\u0000"}]}')
+    assert nul.assert_envelope().status == 400
+    broken = write_api.post(BATCH, raw='{"operations": [').assert_envelope()
+    assert broken.status == 400
+    assert Record.objects.count() == 0
+
+
+def test_a_read_key_cannot_batch(schema, read_api):
+    response = batch(read_api, [{"op": "create", "name": "x"}])
+    assert response.status == 403
+
+
+def test_one_operation_per_record(schema, write_api):
+    acme = create(write_api, name="Acme")
+    response = batch(
+        write_api,
+        [
+            {"op": "update", "id": acme["id"], "fields": {"revenue": 1}},
+            {"op": "archive", "id": acme["id"]},
+            {"op": "upsert", "name": "Acme", "fields": {"revenue": 2}},
+            {"op": "create", "name": "Twin"},
+            {"op": "upsert", "name": "Twin"},
+            {"op": "create", "name": "Same", "fields": {"domain": "same.com"}},
+            {"op": "create", "name": "Same 2", "fields": {"domain": "same.com"}},
+        ],
+        atomic=False,
+    )
+    results = response.data
+    assert [r["status"] for r in results] == [200, 422, 422, 201, 422, 201, 409]
+    assert results[1]["errors"] == (
+        f"Operation 0 in this batch already changes the record {acme['id']}; send one "
+        "operation per record."
+    )
+    assert results[4]["errorDetail"] == {"name": ["Also written by operation 3."]}
+    assert results[6]["errorDetail"] == {"fields.domain": ["Also set by operation 5."]}
+    assert stored(acme["id"]).archived_at is None
+
+
+def test_upsert_conflicts_are_reported_per_operation(schema, write_api):
+    create(write_api, name="Twin")
+    create(write_api, name="Twin")
+    old = create(write_api, name="Old")
+    write_api.post(f"/api/records/companies/{old['id']}/archive")
+    response = batch(
+        write_api,
+        [{"op": "upsert", "name": "Twin"}, {"op": "upsert", "name": "Old"}],
+        atomic=False,
+    )
+    twin, archived = response.data
+    assert twin["status"] == 409 and len(twin["errorDetail"]["candidates"]) == 2
+    assert archived["status"] == 409
+    assert archived["errorDetail"] == {"existing_id": old["id"], "archived": True}
+
+
+def test_updating_an_archived_record_is_a_409(schema, write_api):
+    old = create(write_api, name="Old")
+    write_api.post(f"/api/records/companies/{old['id']}/archive")
+    response = batch(write_api, [{"op": "update", "id": old["id"], "name": "New"}], atomic=False)
+    assert response.data[0]["status"] == 409
+    assert stored(old["id"]).name == "Old"
+
+
+def test_deletes_clear_links_to_the_deleted_records(schema, write_api):
+    jane = create(write_api, "people", name="Jane")
+    john = create(write_api, "people", name="John")
+    single = create(write_api, name="Single", fields={"owner": jane["id"]})
+    many = create(write_api, name="Many", fields={"board": [jane["id"], john["id"]]})
+    response = batch(write_api, [{"op": "delete", "id": jane["id"]}], path=PEOPLE_BATCH)
+    assert response.data[0]["data"] == {"id": jane["id"], "deleted": True}
+    assert stored(single["id"]).values == {}
+    assert stored(single["id"]).version == 2
+    board = write_api.get(f"/api/records/companies/{many['id']}").data["fields"]["board"]
+    assert [link["id"] for link in board] == [john["id"]]
+    assert stored(many["id"]).version == 2
+
+
+def test_a_record_the_batch_updates_loses_its_link_to_a_record_the_batch_deletes(schema):
+    schema.post(
+        "/api/objects/people/fields",
+        {"api_name": "mentor", "type": "relationship", "options": {"target": "people"}},
+    )
+    jane = create(schema, "people", name="Jane")
+    ann = create(schema, "people", name="Ann", fields={"mentor": jane["id"]})
+    response = batch(
+        schema,
+        [
+            {"op": "update", "id": ann["id"], "name": "Ann Roe"},
+            {"op": "delete", "id": jane["id"]},
+        ],
+        path=PEOPLE_BATCH,
+    )
+    updated = response.data[0]["data"]
+    assert (updated["name"], updated["fields"], updated["meta"]["version"]) == ("Ann Roe", {}, 2)
+    assert stored(ann["id"]).version == 2 and stored(ann["id"]).values == {}
+
+
+def test_a_batch_cannot_link_to_a_record_it_deletes(schema, write_api):
+    jane = create(write_api, "people", name="Jane")
+    response = batch(
+        write_api,
+        [{"op": "delete", "id": jane["id"]}, {"op": "create", "name": "Jane's", "fields": {}}],
+        path=PEOPLE_BATCH,
+    )
+    assert response.status == 200
+    linking = batch(write_api, [{"op": "create", "name": "Acme", "fields": {"owner": jane["id"]}}])
+    assert linking.status == 422
+    assert linking.body["errorDetail"]["operations.0.fields.owner"] == [
+        f"No people record with id {jane['id']}."
+    ]
+
+
+def test_a_unique_value_freed_by_a_delete_can_be_taken_in_the_same_batch(schema, write_api):
+    jane = create(write_api, "people", name="Jane", fields={"email": "jane@example.com"})
+    ann = create(write_api, "people", name="Ann")
+    response = batch(
+        write_api,
+        [
+            {"op": "update", "id": ann["id"], "fields": {"email": "jane@example.com"}},
+            {"op": "delete", "id": jane["id"]},
+        ],
+        path=PEOPLE_BATCH,
+    )
+    assert [r["status"] for r in response.data] == [200, 200]
+    assert response.data[0]["data"]["fields"] == {"email": "jane@example.com"}
+    claim = UniqueValue.objects.get(value="jane@example.com")
+    assert str(claim.record_id) == ann["id"]
+
+
+def test_unique_values_can_move_between_records_in_one_batch(schema, write_api):
+    first = create(write_api, name="First", fields={"domain": "one.com"})
+    second = create(write_api, name="Second", fields={"domain": "two.com"})
+    response = batch(
+        write_api,
+        [
+            {"op": "update", "id": first["id"], "fields": {"domain": "two.com"}},
+            {"op": "update", "id": second["id"], "fields": {"domain": "one.com"}},
+        ],
+    )
+    assert response.status == 200, response.body
+    assert [r["data"]["fields"]["domain"] for r in response.data] == ["two.com", "one.com"]
+    assert write_api.get("/api/records/companies/lookup?domain=one.com").data["id"] == second["id"]
+    assert write_api.get("/api/records/companies/lookup?domain=two.com").data["id"] == first["id"]
+
+
+def test_a_conflict_the_checks_cannot_foresee_replays_one_by_one(schema, write_api):
+    """Operation 0 fails on c.com, so a.com is not freed for operation 1: the bulk write hits
+    the constraint and the batch is replayed through the single-record services."""
+    first = create(write_api, name="A", fields={"domain": "a.com"})
+    holder = create(write_api, name="C", fields={"domain": "c.com"})
+    response = batch(
+        write_api,
+        [
+            {"op": "update", "id": first["id"], "fields": {"domain": "c.com"}},
+            {"op": "create", "name": "B", "fields": {"domain": "a.com"}},
+            {"op": "create", "name": "D", "fields": {"domain": "d.com"}},
+        ],
+        atomic=False,
+    )
+    results = response.data
+    assert [r["status"] for r in results] == [409, 409, 201]
+    assert results[0]["errorDetail"]["existing_id"] == holder["id"]
+    assert results[1]["errorDetail"]["existing_id"] == first["id"]
+    assert not Record.objects.filter(name="B").exists()
+    assert Record.objects.filter(name="D").exists()
+    atomic = batch(
+        write_api,
+        [
+            {"op": "update", "id": first["id"], "fields": {"domain": "c.com"}},
+            {"op": "create", "name": "B", "fields": {"domain": "a.com"}},
+            {"op": "create", "name": "E"},
+        ],
+    )
+    assert atomic.status == 422
+    assert atomic.body["errorDetail"]["operations.0.fields.domain"] == [
+        f"Already used by record {holder['id']}."
+    ]
+    assert not Record.objects.filter(name="E").exists()
+
+
+def test_contacts_by_email_in_a_batch(write_api):
+    created = batch(
+        write_api,
+        [
+            {"op": "create", "fields": {"email": "Jane@Example.com", "first_name": "Jane"}},
+            {"op": "upsert", "fields": {"email": "john@example.com", "first_name": "John"}},
+            {"op": "create", "fields": {"email": "JANE@example.com"}},
+        ],
+        path="/api/records/contacts/batch",
+        atomic=False,
+    )
+    assert [r["status"] for r in created.data] == [201, 201, 409]
+    changed = batch(
+        write_api,
+        [
+            {"op": "update", "id": "JANE@example.COM", "fields": {"last_name": "Roe"}},
+            {"op": "upsert", "fields": {"email": "JOHN@example.com", "last_name": "Doe"}},
+            {"op": "archive", "id": "nobody@example.com"},
+            {"op": "create", "name": "Named", "fields": {"email": "n@example.com"}},
+        ],
+        path="/api/records/contacts/batch",
+        atomic=False,
+    )
+    results = changed.data
+    assert [r["status"] for r in results] == [200, 200, 404, 400]
+    assert results[0]["data"]["name"] == "Jane Roe"
+    assert results[1]["data"]["name"] == "John Doe" and results[1]["created"] is False
+
+
+def test_another_orgs_object_is_a_404(schema, other_admin_api):
+    response = batch(other_admin_api, [{"op": "create", "name": "x"}])
+    assert response.status == 404
+
+
+def _queries(api, operations, path=BATCH) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = api.post(path, {"operations": operations}).assert_envelope()
+    assert response.status == 200, response.body
+    return len(queries)
+
+
+def test_the_number_of_queries_does_not_grow_with_the_operations(schema, write_api):
+    people = [create(write_api, "people", name=f"p{i}")["id"] for i in range(2)]
+
+    def creates(n, tag):
+        return [
+            {
+                "op": "create",
+                "name": f"{tag}{i}",
+                "fields": {"domain": f"{tag}{i}.com", "owner": people[i % 2], "tier": "a"},
+            }
+            for i in range(n)
+        ]
+
+    assert _queries(write_api, creates(10, "small")) == _queries(write_api, creates(1000, "big"))
+    small = list(Record.objects.filter(name__startswith="small").values_list("id", flat=True))
+    big = list(Record.objects.filter(name__startswith="big").values_list("id", flat=True))
+
+    def mixed(ids, tag):
+        upserts = max(1, len(ids) // 10)
+        ids = ids[: len(ids) - upserts]
+        third = len(ids) // 3
+        return (
+            [{"op": "update", "id": str(i), "fields": {"revenue": 5}} for i in ids[:third]]
+            + [{"op": "archive", "id": str(i)} for i in ids[third : 2 * third]]
+            + [{"op": "delete", "id": str(i)} for i in ids[2 * third :]]
+            + [{"op": "upsert", "name": f"{tag}-up{i}"} for i in range(upserts)]
+        )
+
+    assert _queries(write_api, mixed(small, "small")) == _queries(write_api, mixed(big, "big"))
+    people_small = _queries(write_api, [{"op": "delete", "id": people[0]}], path=PEOPLE_BATCH)
+    more = [create(write_api, "people", name=f"q{i}")["id"] for i in range(20)]
+    people_big = _queries(
+        write_api,
+        [{"op": "delete", "id": i} for i in [people[1], *more]],
+        path=PEOPLE_BATCH,
+    )
+    assert people_small == people_big
+
+
+def test_unique_values_are_the_only_rows_that_reference_records():
+    """A batch deletes records with one plain DELETE after clearing their unique values; a new
+    table referencing records must be cleared there too."""
+    reverse = [
+        field.related_model
+        for field in Record._meta.get_fields(include_hidden=True)
+        if field.auto_created and not field.concrete
+    ]
+    assert reverse == [UniqueValue]
