@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from api.exceptions import BadRequestError, DomainError, InvalidParameterError, MissingInputError
+from records.representation import MAX_ID_LENGTH
 from records.services.records import UNSET
 from records.values import clean_name
 
@@ -22,7 +23,6 @@ OPERATION_INPUTS: dict[str, tuple[str, ...]] = {
     "unarchive": ("id",),
     "delete": ("id",),
 }
-MAX_ID_LENGTH = 255
 
 
 @dataclass

@@ -5,31 +5,42 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
 from api.exception_handler import error_payload, status_for_domain_error
-from api.exceptions import BadRequestError, ConflictError, InvalidParameterError, NotFoundError
+from api.exceptions import (
+    BadRequestError,
+    ConflictError,
+    InvalidInputError,
+    InvalidParameterError,
+    NotFoundError,
+)
+from api.experimental import RequiresExperimental
 from api.inputs import read_params
 from api.pagination import list_response
+from api.permissions import HasScope
 from api.query import WINDOW_PARAMS, parse_select, parse_sort, parse_window
 from api.schema import error_response
 from api.scopes import Scope
 from api.views import LIST_PARAMETERS, ApiView
 from records import selectors, services
+from records.apps import MERGE_FEATURE
 from records.batch_operations import read_batch
 from records.field_values import value_counts, value_payloads
 from records.filters import body_filters
 from records.matching import match_key, matching_records
 from records.ordering import sort_keys
 from records.registry import policy_for
-from records.representation import read_record_input, record_payloads
+from records.representation import read_merge_input, read_record_input, record_payloads
 from records.serializers import (
     BatchResultSerializer,
     BatchSerializer,
     DeletedRecordSerializer,
     FieldValueCountSerializer,
+    RecordMergeSerializer,
     RecordSearchSerializer,
     RecordSerializer,
     RecordUpsertSerializer,
     RecordWriteSerializer,
 )
+from records.services.merge import merge_summary
 from records.values import ObjectSchema
 
 CONFLICT = error_response("A unique value is already used by another record.")
@@ -331,6 +342,79 @@ def batch_results(outcomes, schema: ObjectSchema) -> list[dict]:
             result["created"] = outcome.created
         results.append(result)
     return results
+
+
+MERGE_SUMMARY_SCHEMA = {
+    "type": "object",
+    "description": "What the merge changed.",
+    "properties": {
+        "merged_id": {"type": "string", "description": "The record merged in, now deleted."},
+        "filled_fields": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Fields of the survivor that were empty and took the merged value.",
+        },
+        "relinked_records": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "string"},
+                    "object": {"type": "string"},
+                    "name": {"type": "string"},
+                },
+                "required": ["id", "object", "name"],
+            },
+            "description": "Other records whose links moved from the merged record to this one.",
+        },
+    },
+    "required": ["merged_id", "filled_fields", "relinked_records"],
+}
+
+
+class RecordMergeView(ApiView):
+    permission_classes = [HasScope, RequiresExperimental.named(MERGE_FEATURE)]
+    envelope_extra_schema = {"merge": MERGE_SUMMARY_SCHEMA}
+
+    @extend_schema(
+        request=RecordMergeSerializer,
+        parameters=[
+            OpenApiParameter(
+                "X-Experimental",
+                str,
+                OpenApiParameter.HEADER,
+                required=True,
+                enum=[MERGE_FEATURE],
+                description="Merge is experimental: opt in with `X-Experimental: merge`.",
+            )
+        ],
+        responses={
+            200: RecordSerializer,
+            409: error_response("The survivor is archived."),
+            422: error_response("`from` names no record of this object, or the record itself."),
+        },
+        tags=RECORD_TAGS,
+        operation_id="records_merge",
+        description=(
+            "Experimental. Merges the record `from` into this one: every link to it moves "
+            "here, this record's empty fields take its values, and it is deleted. `merge` "
+            "beside `data` says what changed."
+        ),
+    )
+    def post(self, request, object_name: str, record_id: str):
+        schema, survivor = record_target(request, object_name, record_id)
+        source = read_merge_input(request.data)
+        try:
+            merged = selectors.record(obj=schema.obj, record_id=source)
+        except NotFoundError:
+            raise InvalidInputError(
+                f"No {schema.obj.api_name} record with id '{source}' to merge.",
+                detail={"from": [f"No {schema.obj.api_name} record with this id."]},
+            ) from None
+        outcome = services.merge_records(schema=schema, survivor=survivor, merged=merged)
+        response = one_record(outcome.record, schema, request.query_params)
+        response.envelope_extra = {"merge": merge_summary(outcome)}
+        return response
 
 
 class RecordDetailView(ApiView):

@@ -5,12 +5,13 @@ from typing import Any
 
 from django.http import QueryDict
 
-from api.exceptions import BadRequestError
+from api.exceptions import BadRequestError, InvalidParameterError, MissingInputError
 from records.models import Record
 from records.services.records import UNSET
 from records.values import ObjectSchema, clean_name, linked_records, represent_values
 
 RECORD_INPUTS = ("name", "fields")
+MAX_ID_LENGTH = 255  # ids are opaque strings of up to 255 characters (the contract)
 
 
 def record_payloads(
@@ -71,3 +72,21 @@ def read_record_input(data: Any, *, also: tuple[str, ...] = ()) -> tuple[Any, An
         )
     name = clean_name(data["name"]) if "name" in data else UNSET
     return name, data.get("fields")
+
+
+def read_merge_input(data: Any) -> str:
+    """The id (or address) in a merge body: `{"from": "<id>"}`."""
+    if not hasattr(data, "get") or isinstance(data, list):
+        raise BadRequestError("The request body must be a JSON object.")
+    unknown = sorted(str(key) for key in data if key != "from")
+    if unknown:
+        raise BadRequestError(
+            f"Unknown input: {', '.join(unknown)}. Valid inputs: from.",
+            detail={key: ["Unknown input."] for key in unknown},
+        )
+    source = data.get("from")
+    if source is None:
+        raise MissingInputError(["from"])
+    if not isinstance(source, str) or not source.strip() or len(source) > MAX_ID_LENGTH:
+        raise InvalidParameterError("from", "expected a record id (a string).")
+    return source.strip()

@@ -186,3 +186,15 @@ class BatchResultSerializer(serializers.Serializer):
     errors = serializers.CharField(required=False, help_text="On failure: what went wrong.")
     errorDetail = serializers.DictField(required=False)
     missingInputVars = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class RecordMergeSerializer(serializers.Serializer):
+    # `from` is a Python keyword, hence the declared name below.
+    from_ = serializers.CharField(
+        help_text="The id (or a contact's email) of the record to merge in."
+    )
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = fields.pop("from_")
+        return fields

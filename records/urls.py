@@ -53,6 +53,11 @@ urlpatterns += [
         name="record-archive",
     ),
     path(
+        "api/records/<str:object_name>/<str:record_id>/merge",
+        record_views.RecordMergeView.as_view(),
+        name="record-merge",
+    ),
+    path(
         "api/records/<str:object_name>/<str:record_id>/unarchive",
         record_views.RecordUnarchiveView.as_view(),
         name="record-unarchive",

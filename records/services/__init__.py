@@ -2,6 +2,7 @@
 records themselves."""
 
 from records.services.batch import run_batch
+from records.services.merge import merge_records
 from records.services.records import (
     archive_record,
     create_record,
@@ -27,6 +28,7 @@ __all__ = [
     "delete_field",
     "delete_object",
     "delete_record",
+    "merge_records",
     "run_batch",
     "unarchive_record",
     "update_field",

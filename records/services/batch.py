@@ -33,7 +33,7 @@ from records.services.records import (
     record_name,
     unique_token,
 )
-from records.services.references import unlink_references
+from records.services.references import rewrite_references
 from records.services.upsert import (
     ambiguous_match_error,
     archived_match_error,
@@ -328,8 +328,11 @@ class _Batch:
         }
         saved = {str(step.record.pk): step.record for step in changes}
         now = timezone.now()
-        for linked in unlink_references(
-            org_id=self.org_id, target=self.obj, deleted_ids=deleted_ids, pending=held
+        for linked in rewrite_references(
+            org_id=self.org_id,
+            target=self.obj,
+            replacements=dict.fromkeys(deleted_ids),
+            pending=held,
         ):
             if str(linked.pk) not in saved:
                 linked.version += 1

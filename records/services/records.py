@@ -12,7 +12,7 @@ from api.exceptions import BadRequestError, ConflictError, MissingInputError
 from api.tenancy import for_org
 from records.models import Field, Record, UniqueValue
 from records.registry import policy_for
-from records.services.references import unlink_references
+from records.services.references import rewrite_references
 from records.values import MAX_NAME, ObjectSchema, check_relationship_targets, clean_values
 
 UNSET: Any = object()
@@ -28,7 +28,7 @@ def unique_token(field: Field, value: Any) -> str:
     return text
 
 
-def _claim_unique_values(record: Record, schema: ObjectSchema, values: dict[str, Any]) -> None:
+def claim_unique_values(record: Record, schema: ObjectSchema, values: dict[str, Any]) -> None:
     """Inserts one UniqueValue row per unique field written; the database's unique constraint
     makes a concurrent duplicate fail here, and the transaction then rolls back whole."""
     fields = [f for f in schema.fields if f.unique and f.key in values]
@@ -102,7 +102,7 @@ def create_record(*, schema: ObjectSchema, name: Any = UNSET, fields: Any = None
     check_relationship_targets(org_id=obj.org_id, schema=schema, values=values)
     record = Record(org_id=obj.org_id, object=obj, name=name, values=values)
     record.save(force_insert=True)
-    _claim_unique_values(record, schema, values)
+    claim_unique_values(record, schema, values)
     return record
 
 
@@ -125,7 +125,7 @@ def update_record(
     if changed is None:
         return record  # nothing changes, so no new version (a repeated sync is a no-op)
     record.save()
-    _claim_unique_values(record, schema, changed)
+    claim_unique_values(record, schema, changed)
     return record
 
 
@@ -184,8 +184,8 @@ def unarchive_record(*, record: Record) -> Record:
 @transaction.atomic
 def delete_record(*, record: Record) -> None:
     """Deletes the record and clears every relationship value that pointed at it."""
-    unlinked = unlink_references(
-        org_id=record.org_id, target=record.object, deleted_ids=[str(record.pk)]
+    unlinked = rewrite_references(
+        org_id=record.org_id, target=record.object, replacements={str(record.pk): None}
     )
     now = timezone.now()
     for linked in unlinked:

@@ -257,6 +257,16 @@ def test_generated_client_calls_every_route(server, client_package):
         ),
     )
     assert "operations.0.name" in refused.error_detail.to_dict()
+    batchco = batched.data[0].data["id"]
+    merged = call(
+        "records_merge",
+        200,
+        object_name="companies",
+        record_id=record_id,
+        body=models.RecordMergeRequest(from_=batchco),
+        x_experimental=models.RecordsMergeXExperimental.MERGE,
+    )
+    assert merged.data.id == record_id and merged.merge.merged_id == batchco
     deleted = call("records_delete", 200, object_name="companies", record_id=record_id)
     assert deleted.data.deleted is True
     call("records_retrieve", 404, object_name="companies", record_id=record_id)

@@ -41,3 +41,56 @@ def test_a_contact_is_changed_through_the_typed_form(staff, write_api):
     assert staff.post(url, data).status_code == 302
     after = write_api.get("/api/records/contacts/jane@example.com").data
     assert after["name"] == "Jane" and after["fields"]["phone"] == "+1 555 0100"
+
+
+def test_two_selected_contacts_are_merged_after_choosing_which_stays(staff, write_api):
+    jane = write_api.post(
+        "/api/records/contacts", {"fields": {"email": "jane@example.com", "first_name": "Jane"}}
+    ).data
+    dupe = write_api.post(
+        "/api/records/contacts", {"fields": {"email": "jroe@work.example", "phone": "+1 555"}}
+    ).data
+    selected = {"action": "merge_selected", "_selected_action": [jane["id"], dupe["id"]]}
+    page = staff.post("/admin/contacts/contact/", selected)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Merge two contacts" in html
+    assert f'value="{jane["id"]}"' in html and "jroe@work.example" in html
+    assert write_api.get(f"/api/records/contacts/{dupe['id']}").status == 200  # nothing yet
+
+    done = staff.post("/admin/contacts/contact/", {**selected, "survivor": jane["id"]}, follow=True)
+    assert "Merged jroe@work.example into Jane: filled phone" in done.content.decode()
+    assert write_api.get(f"/api/records/contacts/{dupe['id']}").assert_envelope().status == 404
+    kept = write_api.get(f"/api/records/contacts/{jane['id']}").data
+    assert kept["fields"]["phone"] == "+1 555" and kept["fields"]["email"] == "jane@example.com"
+
+
+def test_merge_needs_exactly_two_contacts(staff, write_api):
+    jane = write_api.post("/api/records/contacts", {"fields": {"email": "jane@example.com"}}).data
+    response = staff.post(
+        "/admin/contacts/contact/",
+        {"action": "merge_selected", "_selected_action": [jane["id"]]},
+        follow=True,
+    )
+    assert "Select exactly two contacts of one organization to merge." in (
+        response.content.decode()
+    )
+    assert write_api.get(f"/api/records/contacts/{jane['id']}").status == 200
+
+
+def test_another_orgs_contact_cannot_be_merged_from_the_admin(staff, write_api, other_admin_api):
+    jane = write_api.post("/api/records/contacts", {"fields": {"email": "jane@example.com"}}).data
+    theirs = other_admin_api.post(
+        "/api/records/contacts", {"fields": {"email": "them@example.com"}}
+    ).data
+    response = staff.post(
+        "/admin/contacts/contact/",
+        {
+            "action": "merge_selected",
+            "_selected_action": [jane["id"], theirs["id"]],
+            "survivor": jane["id"],
+        },
+        follow=True,
+    )
+    assert "Select exactly two contacts" in response.content.decode()
+    assert other_admin_api.get(f"/api/records/contacts/{theirs['id']}").status == 200
