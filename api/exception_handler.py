@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
+from django.db import OperationalError
 from django.http import Http404
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -49,7 +50,16 @@ def handle_exception(exc: Exception, context: dict[str, Any]) -> Response:
     return response
 
 
+# PostgreSQL's answers when two transactions collide (deadlock, serialization failure): the
+# transaction was rolled back whole, so the client may simply send the request again.
+RETRYABLE_SQLSTATES = {"40P01", "40001"}
+
+
 def _response_for(exc: Exception) -> Response:
+    if isinstance(exc, OperationalError) and _sqlstate(exc) in RETRYABLE_SQLSTATES:
+        logger.warning("A write collided with a concurrent one: %s", exc)
+        message = "This write collided with a concurrent one and nothing was written; retry it."
+        return Response(error_payload(message), status=409)
     if isinstance(exc, domain.DomainError):
         status = status_for_domain_error(exc)
         return Response(error_payload(exc.message, exc.detail, exc.missing), status=status)
@@ -68,6 +78,10 @@ def _response_for(exc: Exception) -> Response:
         return _response_for_drf(exc)
     logger.exception("Unhandled exception in an API view")
     return Response(error_payload(SERVER_ERROR), status=500)
+
+
+def _sqlstate(exc: Exception) -> str | None:
+    return getattr(exc.__cause__, "sqlstate", None)
 
 
 def _response_for_drf(exc: drf.APIException) -> Response:

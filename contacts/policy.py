@@ -7,7 +7,7 @@ from typing import Any
 from api.tenancy import for_org
 from records.models import Field, Object, Record, UniqueValue
 from records.registry import ObjectPolicy
-from records.services.records import unique_token
+from records.services.unique_values import unique_token
 
 CONTACTS = "contacts"
 

@@ -15,7 +15,7 @@ from api.tenancy import for_org
 from records.field_types import FIELD_TYPES, FieldValueError
 from records.models import Field, Record, UniqueValue
 from records.registry import policy_for
-from records.services.records import unique_token
+from records.services.unique_values import unique_token
 from records.values import ObjectSchema
 
 MAX_CANDIDATES = 10

@@ -33,15 +33,15 @@ def _payload(record, schema, links, *, meta: bool, fields: bool) -> dict[str, An
     payload["archived"] = record.archived_at is not None
     if meta:
         payload["meta"] = {
-            "created_at": _time(record.created_at),
-            "updated_at": _time(record.updated_at),
-            "archived_at": _time(record.archived_at),
+            "created_at": time_text(record.created_at),
+            "updated_at": time_text(record.updated_at),
+            "archived_at": time_text(record.archived_at),
             "version": record.version,
         }
     return payload
 
 
-def _time(value) -> str | None:
+def time_text(value) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 

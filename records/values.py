@@ -14,6 +14,14 @@ from records.field_types import FIELD_TYPES, FieldValueError
 from records.models import Field, Object, Record
 
 MAX_NAME = 1000
+# Ids per `IN (…)` query: far below SQLite's limit on variables in one statement, and more
+# than any single write can send (a batch of 1,000 writes with many links can).
+IDS_PER_QUERY = 10_000
+
+
+def chunked(ids: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(ids), IDS_PER_QUERY):
+        yield ids[start : start + IDS_PER_QUERY]
 
 
 @dataclass(frozen=True)
@@ -153,8 +161,11 @@ def missing_relationship_targets(
             uses.append((tag, field, ids))
     found: dict[str, set[str]] = {}
     for target, ids in wanted.items():
-        rows = for_org(Record, org_id=org_id).filter(object__api_name=target, id__in=ids)
-        found[target] = {str(pk) for pk in rows.values_list("id", flat=True)} - gone
+        found[target] = set()
+        for chunk in chunked(sorted(ids)):
+            rows = for_org(Record, org_id=org_id).filter(object__api_name=target, id__in=chunk)
+            found[target].update(str(pk) for pk in rows.values_list("id", flat=True))
+        found[target] -= gone
     problems: dict[Any, dict[str, list[str]]] = defaultdict(dict)
     for tag, field, ids in uses:
         missing = [i for i in ids if i not in found[field.options["target"]]]
@@ -175,13 +186,12 @@ def linked_records(records: Iterable[Record], schema: ObjectSchema) -> dict[str,
             value = record.values.get(field.key)
             if value:
                 ids.update(value if isinstance(value, list) else [value])
-    if not ids:
-        return {}
-    rows = for_org(Record, org_id=schema.obj.org_id).filter(id__in=ids)
-    return {
-        str(pk): {"id": str(pk), "object": api_name, "name": name}
-        for pk, api_name, name in rows.values_list("id", "object__api_name", "name")
-    }
+    links: dict[str, dict[str, str]] = {}
+    for chunk in chunked(sorted(ids)):
+        rows = for_org(Record, org_id=schema.obj.org_id).filter(id__in=chunk)
+        for pk, api_name, name in rows.values_list("id", "object__api_name", "name"):
+            links[str(pk)] = {"id": str(pk), "object": api_name, "name": name}
+    return links
 
 
 def represent_values(

@@ -22,25 +22,33 @@ from api.exceptions import ConflictError, DomainError, InvalidInputError, NotFou
 from api.tenancy import for_org
 from records.batch_operations import Operation
 from records.matching import MatchKey, lock_keys, match_key, matching_ids
-from records.models import Record, UniqueValue
+from records.models import Field, Record, UniqueValue
 from records.registry import policy_for
 from records.services.batch_outcomes import BatchInvalidError, Outcome, replay_one_by_one
-from records.services.records import (
-    UNSET,
-    apply_update,
+from records.services.records import UNSET, apply_update, ensure_not_archived, record_name
+from records.services.references import rewrite_references
+from records.services.unique_values import (
     duplicate_value_error,
-    ensure_not_archived,
-    record_name,
+    rewrite_unique_values,
     unique_token,
 )
-from records.services.references import rewrite_references
 from records.services.upsert import (
     ambiguous_match_error,
     archived_match_error,
 )
+from records.signals import (
+    ARCHIVED,
+    CREATED,
+    DELETED,
+    UNARCHIVED,
+    RecordChange,
+    send_changes,
+    updated,
+)
 from records.values import ObjectSchema, clean_values, invalid_fields, missing_relationship_targets
 
 SAVED_COLUMNS = ["name", "values", "archived_at", "version", "updated_at"]
+TYPES = {"create": CREATED, "archive": ARCHIVED, "unarchive": UNARCHIVED, "delete": DELETED}
 
 
 @transaction.atomic
@@ -56,7 +64,7 @@ def run_batch(
     try:
         with transaction.atomic():
             batch.write()
-    except IntegrityError:
+    except (IntegrityError, ConflictError):  # another writer got in between: see the top
         return replay_one_by_one(schema, operations, batch.final_errors(), atomic=atomic)
     return batch.outcomes
 
@@ -73,6 +81,8 @@ class _Step:
     changed: dict[str, Any] | None = None  # fields an update changes; None: row unchanged
     key: MatchKey | None = None
     matched_id: UUID | None = None
+    original: tuple[str, dict[str, Any]] = ("", {})  # name and values as loaded
+    name: str = ""  # a create's name
 
     @property
     def index(self) -> int:
@@ -89,14 +99,15 @@ class _Batch:
         self.final: set[int] = set()
         for index, operation in enumerate(operations):
             if isinstance(operation, DomainError):
-                self._fail(index, operation, final=True)
+                self._fail(index, operation)
             else:
                 self.steps[index] = _Step(operation=operation, kind=operation.op)
 
     # -- bookkeeping ------------------------------------------------------------------------
 
-    def _fail(self, index: int, error: DomainError, *, final: bool = False) -> None:
-        """Operation `index` fails. A final error stands in a one-by-one replay too."""
+    def _fail(self, index: int, error: DomainError, *, final: bool = True) -> None:
+        """Operation `index` fails. A final error stands in a one-by-one replay too; only a
+        unique value's conflict is looked at again there, since another writer caused it."""
         self.outcomes[index].error = error
         self.steps.pop(index, None)
         if final:
@@ -132,7 +143,7 @@ class _Batch:
                     values=op.fields or {},
                 )
             except DomainError as exc:
-                self._fail(step.index, exc, final=True)
+                self._fail(step.index, exc)
         # One operation per key: an upsert of a key an earlier operation writes is refused,
         # since applying both at once could not mean what applying them in turn means.
         first_by_key: dict[tuple, int] = {}
@@ -147,7 +158,7 @@ class _Batch:
             if earlier is None and step.key.field is None:
                 earlier = created_names.get(step.key.value)
             if earlier is not None:
-                self._fail(step.index, _written_twice(earlier, step.key.label), final=True)
+                self._fail(step.index, _written_twice(earlier, step.key.label))
             else:
                 first_by_key[identity] = step.index
         upserts = self._live("upsert")
@@ -202,10 +213,13 @@ class _Batch:
                 # A matched record deleted since the match, or an id that is not there.
                 self._fail(step.index, self._not_found(step))
             elif record.pk in owner:
-                self._fail(step.index, _changed_twice(owner[record.pk], record.pk), final=True)
+                self._fail(step.index, _changed_twice(owner[record.pk], record.pk))
+            elif step.operation.op == "upsert" and record.archived_at is not None:
+                self._fail(step.index, archived_match_error(record))
             else:
                 owner[record.pk] = step.index
                 step.record = record
+                step.original = (record.name, dict(record.values))
 
     def _not_found(self, step: _Step) -> DomainError:
         if step.operation.id is None:
@@ -218,9 +232,10 @@ class _Batch:
     def _clean_values(self) -> None:
         for step in self._live("create", "update"):
             try:
-                step.values = clean_values(
-                    self.schema, step.operation.fields, creating=step.kind == "create"
-                )
+                creating = step.kind == "create"
+                step.values = clean_values(self.schema, step.operation.fields, creating=creating)
+                if creating:
+                    step.name = record_name(self.schema, step.operation.name, step.values)
             except DomainError as exc:
                 self._fail(step.index, exc)
 
@@ -245,13 +260,12 @@ class _Batch:
     def _apply(self, step: _Step, now) -> None:
         op = step.operation
         if step.kind == "create":
-            name = record_name(self.schema, op.name, step.values)
-            step.record = Record(org_id=self.org_id, object=self.obj, name=name, values=step.values)
+            step.record = Record(
+                org_id=self.org_id, object=self.obj, name=step.name, values=step.values
+            )
             return
         record = step.record
         if step.kind == "update":
-            if op.op == "upsert" and record.archived_at is not None:
-                raise archived_match_error(record)
             ensure_not_archived(record)
             step.changed = apply_update(
                 schema=self.schema, record=record, name=op.name, changes=step.values
@@ -265,22 +279,19 @@ class _Batch:
                 step.changed = {}
 
     def _check_unique_values(self) -> None:
-        """No two operations may set one unique value, nor take one another record keeps."""
+        """No two operations may set one unique value, nor take one that another record
+        keeps. A value is free when the operation that lets it go (an update or a delete)
+        succeeds, so the check runs again whenever an operation fails, until nothing does."""
         unique = [f for f in self.schema.fields if f.unique]
         if not unique:
             return
-        releasing: set[tuple[UUID, UUID]] = set()  # (record, field) whose value is let go
-        claims: dict[int, list[tuple[Any, str]]] = {}
-        for step in self._live("create", "update", "delete"):
-            if step.kind == "delete":
-                releasing.update((step.record.pk, f.pk) for f in unique)
-                continue
+        claims: dict[int, list[tuple[Field, str]]] = {}
+        for step in self._live("create", "update"):
             written = step.values if step.kind == "create" else (step.changed or {})
-            wanted = [f for f in unique if f.key in written]
-            if step.kind == "update":
-                releasing.update((step.record.pk, f.pk) for f in wanted)
             claims[step.index] = [
-                (f, unique_token(f, written[f.key])) for f in wanted if written[f.key] is not None
+                (f, unique_token(f, written[f.key]))
+                for f in unique
+                if written.get(f.key) is not None
             ]
         tokens = {token for pairs in claims.values() for _, token in pairs}
         held = (
@@ -293,10 +304,23 @@ class _Batch:
             if tokens
             else {}
         )
+        while self._unique_conflicts(unique, claims, held):
+            pass
+
+    def _unique_conflicts(self, unique, claims, held) -> bool:
+        """One pass of the check; True when it failed an operation."""
+        releasing: set[tuple[UUID, UUID]] = set()  # (record, field) whose value is let go
+        for step in self._live("update", "delete"):
+            if step.kind == "delete":
+                releasing.update((step.record.pk, f.pk) for f in unique)
+            else:
+                changed = step.changed or {}
+                releasing.update((step.record.pk, f.pk) for f in unique if f.key in changed)
         taken: dict[tuple[UUID, str], int] = {}
         for index, pairs in claims.items():
+            if index not in self.steps:
+                continue
             record = self.steps[index].record
-            error = None
             for unique_field, token in pairs:
                 earlier = taken.get((unique_field.pk, token))
                 holder = held.get((unique_field.pk, token))
@@ -308,12 +332,12 @@ class _Batch:
                     and (holder, unique_field.pk) not in releasing
                 ):
                     error = duplicate_value_error(unique_field, holder)
-                if error is not None:
-                    break
-            if error is not None:
-                self._fail(index, error)
-            else:
-                taken.update({(unique_field.pk, token): index for unique_field, token in pairs})
+                else:
+                    continue
+                self._fail(index, error, final=False)
+                return True
+            taken.update({(unique_field.pk, token): index for unique_field, token in pairs})
+        return False
 
     # -- writing: bulk statements ------------------------------------------------------------
 
@@ -328,18 +352,19 @@ class _Batch:
         }
         saved = {str(step.record.pk): step.record for step in changes}
         now = timezone.now()
-        for linked in rewrite_references(
+        relinked = rewrite_references(
             org_id=self.org_id,
             target=self.obj,
             replacements=dict.fromkeys(deleted_ids),
             pending=held,
-        ):
+        )
+        for linked, _ in relinked:
             if str(linked.pk) not in saved:
                 linked.version += 1
                 linked.updated_at = now
                 saved[str(linked.pk)] = linked
         if saved:
-            Record.objects.bulk_update(list(saved.values()), SAVED_COLUMNS)
+            Record.objects.bulk_update(list(saved.values()), SAVED_COLUMNS, batch_size=1000)
         if deleted_ids:
             # Two plain DELETEs: Django's collector would delete the records 100 at a time.
             # UniqueValue is the only table that references records.
@@ -349,6 +374,7 @@ class _Batch:
         if creates:
             Record.objects.bulk_create([step.record for step in creates])
         self._write_unique_values(creates, changes)
+        send_changes(self._changes(relinked))
         for step in creates:
             self.outcomes[step.index].created = True
         for step in self.steps.values():
@@ -358,29 +384,35 @@ class _Batch:
             else:
                 outcome.record = step.record
 
+    def _changes(self, relinked: list[tuple[Record, dict]]) -> list[RecordChange]:
+        """What the batch changed, in the order of its operations, then the records whose
+        links to deleted records went (unless an update of theirs already says so)."""
+        changes: list[RecordChange] = []
+        updated_ids = set()
+        for step in self.steps.values():
+            if step.kind == "update" and step.changed is not None:
+                name, values = step.original
+                changes.append(updated(step.record, name=name, values=values))
+                updated_ids.add(step.record.pk)
+            elif step.kind in ("create", "delete") or (
+                step.kind in ("archive", "unarchive") and step.changed is not None
+            ):
+                changes.append(RecordChange(type=TYPES[step.kind], record=step.record))
+        for linked, before in relinked:
+            if linked.pk not in updated_ids:
+                changes.append(updated(linked, name=linked.name, values=before))
+        return changes
+
     def _write_unique_values(self, creates: list[_Step], changes: list[_Step]) -> None:
         unique = [f for f in self.schema.fields if f.unique]
-        if not unique:
-            return
         rewritten = [
-            step for step in changes if step.changed and any(f.key in step.changed for f in unique)
+            step.record
+            for step in changes
+            if step.changed and any(f.key in step.changed for f in unique)
         ]
-        if rewritten:
-            for_org(UniqueValue, org_id=self.org_id).filter(
-                record__in=[step.record.pk for step in rewritten], field__in=unique
-            ).delete()
-        rows = [
-            UniqueValue(
-                org_id=self.org_id,
-                field=f,
-                record=step.record,
-                value=unique_token(f, step.record.values[f.key]),
-            )
-            for step in [*creates, *rewritten]
-            for f in unique
-            if step.record.values.get(f.key) is not None
-        ]
-        UniqueValue.objects.bulk_create(rows)
+        rewrite_unique_values(org_id=self.org_id, records=rewritten, fields=unique)
+        new = [step.record for step in creates]
+        rewrite_unique_values(org_id=self.org_id, records=new, fields=unique, replace=False)
 
 
 def _written_twice(earlier: int, label: str) -> InvalidInputError:

@@ -11,13 +11,10 @@ from django.utils import timezone
 from api.exceptions import InvalidInputError, NotFoundError
 from api.tenancy import for_org
 from records.models import Record, UniqueValue
-from records.services.records import (
-    UNSET,
-    claim_unique_values,
-    ensure_not_archived,
-    record_name,
-)
+from records.services.records import UNSET, ensure_not_archived, record_name
 from records.services.references import rewrite_references
+from records.services.unique_values import claim_unique_values
+from records.signals import DELETED, RecordChange, send_changes, updated
 from records.values import ObjectSchema
 
 
@@ -51,22 +48,26 @@ def merge_records(*, schema: ObjectSchema, survivor: Record, merged: Record) -> 
     ensure_not_archived(survivor)
     survivor_id, merged_id = str(survivor.pk), str(merged.pk)
     filled = _values_to_fill(schema, survivor, merged)
+    original_name, original_values = survivor.name, dict(survivor.values)
     relinked = rewrite_references(
         org_id=survivor.org_id,
         target=schema.obj,
         replacements={merged_id: survivor_id},
         pending={survivor_id: survivor},
     )
-    links_changed = any(record is survivor for record in relinked)
-    others = [record for record in relinked if record is not survivor]
+    links_changed = any(record is survivor for record, _ in relinked)
+    others = [(record, before) for record, before in relinked if record is not survivor]
     now = timezone.now()
-    for record in others:
+    for record, _ in others:
         record.version += 1
         record.updated_at = now
-    Record.objects.bulk_update(others, ["values", "version", "updated_at"])
+    Record.objects.bulk_update([r for r, _ in others], ["values", "version", "updated_at"])
+    changes = [RecordChange(type=DELETED, record=merged)]
+    changes += [updated(record, name=record.name, values=before) for record, before in others]
     # The merged record's unique values are let go first, so that the survivor can take them.
     for_org(UniqueValue, org_id=merged.org_id).filter(record=merged).delete()
-    merged.delete()
+    # Through a queryset, so that `merged` keeps its id for the event that reports it.
+    for_org(Record, org_id=merged.org_id).filter(pk=merged.pk).delete()
     values = {**survivor.values, **filled}
     name = record_name(schema, UNSET, values, current=survivor.name)
     if filled or links_changed or name != survivor.name:
@@ -75,12 +76,14 @@ def merge_records(*, schema: ObjectSchema, survivor: Record, merged: Record) -> 
         survivor.updated_at = now
         survivor.save()
         claim_unique_values(survivor, schema, filled)
+        changes.insert(0, updated(survivor, name=original_name, values=original_values))
+    send_changes(changes)
     by_key = schema.by_key()
     return MergeOutcome(
         record=survivor,
         merged_id=merged_id,
         filled=[by_key[key].api_name for key in filled],
-        relinked=others,
+        relinked=[record for record, _ in others],
     )
 
 

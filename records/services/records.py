@@ -1,77 +1,28 @@
 """Every write of a record: create, update, archive, unarchive, delete. Each runs in one
 transaction, bumps `version` and `updated_at`, and writes nothing when anything is wrong."""
 
-import hashlib
-import json
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from api.exceptions import BadRequestError, ConflictError, MissingInputError
-from api.tenancy import for_org
-from records.models import Field, Record, UniqueValue
+from api.exceptions import BadRequestError, ConflictError, MissingInputError, NotFoundError
+from records.models import Record
 from records.registry import policy_for
 from records.services.references import rewrite_references
+from records.services.unique_values import claim_unique_values
+from records.signals import (
+    ARCHIVED,
+    CREATED,
+    DELETED,
+    UNARCHIVED,
+    RecordChange,
+    send_changes,
+    updated,
+)
 from records.values import MAX_NAME, ObjectSchema, check_relationship_targets, clean_values
 
 UNSET: Any = object()
-
-
-def unique_token(field: Field, value: Any) -> str:
-    """The form a unique value is compared in: emails case-insensitively, long values hashed."""
-    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
-    if field.type == "email":
-        text = text.lower()
-    if len(text) > 255:
-        text = "sha256:" + hashlib.sha256(text.encode()).hexdigest()
-    return text
-
-
-def claim_unique_values(record: Record, schema: ObjectSchema, values: dict[str, Any]) -> None:
-    """Inserts one UniqueValue row per unique field written; the database's unique constraint
-    makes a concurrent duplicate fail here, and the transaction then rolls back whole."""
-    fields = [f for f in schema.fields if f.unique and f.key in values]
-    if not fields:
-        return
-    for_org(UniqueValue, org_id=record.org_id).filter(record=record, field__in=fields).delete()
-    rows = [
-        UniqueValue(
-            org_id=record.org_id, field=f, record=record, value=unique_token(f, values[f.key])
-        )
-        for f in fields
-        if values[f.key] is not None
-    ]
-    try:
-        with transaction.atomic():
-            UniqueValue.objects.bulk_create(rows)
-    except IntegrityError:
-        raise _duplicate_error(record, rows) from None
-
-
-def _duplicate_error(record: Record, rows: list[UniqueValue]) -> ConflictError:
-    for row in rows:
-        existing = (
-            for_org(UniqueValue, org_id=record.org_id)
-            .filter(field=row.field, value=row.value)
-            .exclude(record=record)
-            .values_list("record_id", flat=True)
-            .first()
-        )
-        if existing is not None:
-            return duplicate_value_error(row.field, existing)
-    # The other writer has not committed yet (or rolled back): still a conflict.
-    return ConflictError("Another record is being written with the same unique value.")
-
-
-def duplicate_value_error(field: Field, holder_id: Any) -> ConflictError:
-    return ConflictError(
-        f"Another record already has this {field.api_name}: {holder_id}.",
-        detail={
-            f"fields.{field.api_name}": [f"Already used by record {holder_id}."],
-            "existing_id": str(holder_id),
-        },
-    )
 
 
 def record_name(schema: ObjectSchema, name: Any, values: dict[str, Any], current: str = "") -> str:
@@ -103,12 +54,16 @@ def create_record(*, schema: ObjectSchema, name: Any = UNSET, fields: Any = None
     record = Record(org_id=obj.org_id, object=obj, name=name, values=values)
     record.save(force_insert=True)
     claim_unique_values(record, schema, values)
+    send_changes([RecordChange(type=CREATED, record=record)])
     return record
 
 
 def lock_record(record: Record) -> Record:
     """The record re-read under a row lock, so concurrent updates apply one after another."""
-    return Record.objects.select_for_update().get(pk=record.pk)
+    locked = Record.objects.select_for_update().filter(pk=record.pk).first()
+    if locked is None:
+        raise NotFoundError(f"The record {record.pk} was deleted meanwhile.")
+    return locked
 
 
 @transaction.atomic
@@ -121,11 +76,13 @@ def update_record(
     check_relationship_targets(org_id=record.org_id, schema=schema, values=changes)
     record = lock_record(record)
     ensure_not_archived(record)
+    before_name, before_values = record.name, record.values
     changed = apply_update(schema=schema, record=record, name=name, changes=changes)
     if changed is None:
         return record  # nothing changes, so no new version (a repeated sync is a no-op)
     record.save()
     claim_unique_values(record, schema, changed)
+    send_changes([updated(record, name=before_name, values=before_values)])
     return record
 
 
@@ -168,6 +125,7 @@ def archive_record(*, record: Record) -> Record:
         record.archived_at = timezone.now()
         record.version += 1
         record.save()
+        send_changes([RecordChange(type=ARCHIVED, record=record)])
     return record
 
 
@@ -178,6 +136,7 @@ def unarchive_record(*, record: Record) -> Record:
         record.archived_at = None
         record.version += 1
         record.save()
+        send_changes([RecordChange(type=UNARCHIVED, record=record)])
     return record
 
 
@@ -188,8 +147,16 @@ def delete_record(*, record: Record) -> None:
         org_id=record.org_id, target=record.object, replacements={str(record.pk): None}
     )
     now = timezone.now()
-    for linked in unlinked:
+    for linked, _ in unlinked:
         linked.version += 1
         linked.updated_at = now
-    Record.objects.bulk_update(unlinked, ["values", "version", "updated_at"])
+    Record.objects.bulk_update(
+        [linked for linked, _ in unlinked], ["values", "version", "updated_at"]
+    )
+    send_changes(
+        [
+            RecordChange(type=DELETED, record=record),
+            *(updated(linked, name=linked.name, values=before) for linked, before in unlinked),
+        ]
+    )
     record.delete()

@@ -4,10 +4,12 @@ object, however many records there are."""
 
 from uuid import UUID
 
-from django.db import connection
+from django.db import IntegrityError, connection
 
+from api.exceptions import ConflictError
 from api.tenancy import for_org
 from records.models import Field, Object, Record
+from records.services.unique_values import rewrite_unique_values
 
 
 def rewrite_references(
@@ -16,20 +18,24 @@ def rewrite_references(
     target: Object,
     replacements: dict[str, str | None],
     pending: dict[str, Record] | None = None,
-) -> list[Record]:
+) -> list[tuple[Record, dict]]:
     """Every record whose links point at a key of `replacements` (ids of `target`'s records),
     with those links pointing at the replacement instead, or removed where it is None (or
     where it would be the record itself). The rows are locked, changed in memory, not saved,
-    their versions not bumped. A record the caller already holds (in `pending`, by id) is
-    changed in place, so that each record is saved once."""
+    their versions not bumped; each comes with its values from before the rewrite. Their
+    claims on unique relationship fields are rewritten (a clash is a 409). A record the caller
+    already holds (in `pending`, by id) is changed in place, so that each record is saved
+    once."""
     pending = pending or {}
     if not replacements:
         return []
     old_ids = sorted(replacements)
-    links = for_org(Field, org_id=org_id).filter(
-        type="relationship", options__target=target.api_name
+    links = list(
+        for_org(Field, org_id=org_id).filter(type="relationship", options__target=target.api_name)
     )
-    changed: dict[str, Record] = {}
+    # Which records link where, unlocked; then all of them locked in one query, in id order,
+    # so that two writers rewriting overlapping records cannot deadlock.
+    fields_by_record: dict[str, list[Field]] = {}
     for field in links:
         many = field.options.get("many", False)
         candidates = for_org(Record, org_id=org_id).filter(object_id=field.object_id)
@@ -39,12 +45,38 @@ def rewrite_references(
             candidates = candidates.filter(**{f"values__{field.key}__has_any_keys": old_ids})
         else:  # SQLite has no JSON containment: narrow by key, then look
             candidates = candidates.filter(values__has_key=field.key)
-        candidates = candidates.exclude(pk__in=old_ids).select_related("object")
-        for found in candidates.order_by("pk").select_for_update(of=("self",)):
+        for record_id in candidates.exclude(pk__in=old_ids).values_list("pk", flat=True):
+            fields_by_record.setdefault(str(record_id), []).append(field)
+    changed: dict[str, tuple[Record, dict]] = {}
+    if fields_by_record:
+        rows = (
+            for_org(Record, org_id=org_id)
+            .filter(pk__in=list(fields_by_record))
+            .select_related("object")
+            .order_by("pk")
+            .select_for_update(of=("self",))
+        )
+        for found in rows:
             key = str(found.pk)
-            linked = changed.get(key) or pending.get(key) or found
-            if _rewrite(linked, field, replacements, many=many):
-                changed[key] = linked
+            linked = pending.get(key) or found
+            before = dict(linked.values)
+            rewritten = False
+            for field in fields_by_record[key]:
+                many = field.options.get("many", False)
+                rewritten |= _rewrite(linked, field, replacements, many=many)
+            if rewritten:
+                changed[key] = (linked, before)
+    unique_links = [field for field in links if field.unique]
+    if unique_links and changed:
+        records = [record for record, _ in changed.values()]
+        try:
+            rewrite_unique_values(org_id=org_id, records=records, fields=unique_links)
+        except IntegrityError:
+            names = ", ".join(field.api_name for field in unique_links)
+            raise ConflictError(
+                f"Moving the links would leave two records with the same unique {names}.",
+                detail={"fields": [field.api_name for field in unique_links]},
+            ) from None
     return list(changed.values())
 
 

@@ -17,7 +17,7 @@ from api.exceptions import ConflictError, InvalidInputError
 from api.tenancy import for_org
 from records.field_types import FIELD_TYPES, FieldOptionsError
 from records.models import Field, Object, Record, UniqueValue
-from records.services.records import unique_token
+from records.services.unique_values import unique_token
 from records.tasks import schedule_index_build, schedule_index_drop, schedule_index_rebuild
 
 API_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")

@@ -21,6 +21,16 @@ class Crash(APIView):
         raise RuntimeError("secret internal detail that must not leak")
 
 
+class Deadlock(APIView):
+    """What Django raises when PostgreSQL aborts a transaction as a deadlock victim."""
+
+    def get(self, request):
+        import psycopg
+        from django.db import OperationalError
+
+        raise OperationalError("deadlock detected") from psycopg.errors.DeadlockDetected()
+
+
 def plain_django_crash(request):
     raise RuntimeError("crash outside DRF")
 
@@ -43,6 +53,7 @@ urlpatterns = [
     path("api/test/write", WriteThing.as_view()),
     path("api/test/crash", Crash.as_view()),
     path("api/test/plain-crash", plain_django_crash),
+    path("api/test/deadlock", Deadlock.as_view()),
     path("api/test/experimental", ExperimentalRoute.as_view()),
     path("api/test/experimental-parameter", ExperimentalParameter.as_view()),
     path("", include("config.urls")),

@@ -318,3 +318,11 @@ def test_huge_integer_in_json_is_a_400(admin_api):
 def test_disallowed_host_is_a_400_in_the_envelope(anonymous_api):
     response = anonymous_api.get("/api/me", HTTP_HOST="evil.example.com").assert_envelope()
     assert response.status == 400
+
+
+def test_a_deadlock_is_a_409_to_retry_not_a_500(read_api):
+    response = read_api.get("/api/test/deadlock").assert_envelope()
+    assert response.status == 409
+    assert response.body["errors"] == (
+        "This write collided with a concurrent one and nothing was written; retry it."
+    )

@@ -526,3 +526,85 @@ def test_unique_values_are_the_only_rows_that_reference_records():
         if field.auto_created and not field.concrete
     ]
     assert reverse == [UniqueValue]
+
+
+def test_a_failing_operation_does_not_spoil_a_swap_or_a_freed_value(schema, write_api):
+    """A value let go by an operation that fails is not free; the others still go through
+    in one bulk write, in any order."""
+    ids = {
+        domain: create(write_api, name=domain, fields={"domain": domain})["id"]
+        for domain in ("a.com", "c.com", "x.com", "y.com", "z.com")
+    }
+    response = batch(
+        write_api,
+        [
+            {"op": "create", "name": "New Z", "fields": {"domain": "z.com"}},
+            {"op": "delete", "id": ids["z.com"]},
+            {"op": "update", "id": ids["x.com"], "fields": {"domain": "y.com"}},
+            {"op": "update", "id": ids["y.com"], "fields": {"domain": "x.com"}},
+            {"op": "update", "id": ids["a.com"], "fields": {"domain": "c.com"}},
+            {"op": "create", "name": "B", "fields": {"domain": "a.com"}},
+        ],
+        atomic=False,
+    )
+    assert [r["status"] for r in response.data] == [201, 200, 200, 200, 409, 409]
+    assert response.data[4]["errorDetail"]["existing_id"] == ids["c.com"]
+    assert response.data[5]["errorDetail"]["existing_id"] == ids["a.com"]
+    owners = {
+        claim.value: str(claim.record_id)
+        for claim in UniqueValue.objects.filter(field__api_name="domain")
+    }
+    assert owners["x.com"] == ids["y.com"] and owners["y.com"] == ids["x.com"]
+    assert owners["z.com"] == response.data[0]["data"]["id"]
+    assert owners["a.com"] == ids["a.com"] and "B" not in [r.name for r in Record.objects.all()]
+
+
+def test_deleting_a_record_releases_unique_links_to_it(schema, admin_api):
+    admin_api.post(
+        "/api/objects/companies/fields",
+        {
+            "api_name": "primary",
+            "type": "relationship",
+            "unique": True,
+            "options": {"target": "people"},
+        },
+    )
+    jane = create(admin_api, "people", name="Jane")
+    john = create(admin_api, "people", name="John")
+    acme = create(admin_api, name="Acme", fields={"primary": jane["id"]})
+    globex = create(admin_api, name="Globex", fields={"primary": john["id"]})
+    batch(admin_api, [{"op": "delete", "id": jane["id"]}], path=PEOPLE_BATCH)
+    admin_api.request("DELETE", f"/api/records/people/{john['id']}")
+    assert not UniqueValue.objects.filter(record_id__in=[acme["id"], globex["id"]]).exists()
+    missing = admin_api.get(f"/api/records/companies/lookup?primary={jane['id']}")
+    assert missing.assert_envelope().status == 404
+
+
+def test_batch_results_have_the_status_each_operation_has_alone(schema, write_api):
+    old = create(write_api, name="Old")
+    write_api.post(f"/api/records/companies/{old['id']}/archive")
+    operations = [
+        {"op": "upsert", "name": "Old", "fields": {"revenue": "lots"}},
+        {"op": "create", "fields": {"owner": "0192c1e2-0000-7000-8000-000000000000"}},
+    ]
+    alone = [
+        write_api.post(
+            "/api/records/companies/upsert", {"name": "Old", "fields": {"revenue": "lots"}}
+        ).status,
+        write_api.post("/api/records/companies", {"fields": operations[1]["fields"]}).status,
+    ]
+    together = batch(write_api, operations, atomic=False)
+    assert [r["status"] for r in together.data] == alone == [409, 400]
+
+
+def test_many_links_in_one_batch_are_checked_without_a_crash(schema, write_api):
+    missing = [f"0192c1e2-0000-7000-8000-{index:012d}" for index in range(12_000)]
+    operations = [
+        {"op": "create", "name": f"c{index}", "fields": {"board": missing[index::100]}}
+        for index in range(100)
+    ]
+    response = batch(write_api, operations)
+    assert response.status == 422
+    assert response.body["errorDetail"]["operations.0.fields.board"] == [
+        f"No people record with id {missing[0]}."
+    ]

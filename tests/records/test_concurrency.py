@@ -51,3 +51,38 @@ def test_concurrent_creates_of_one_unique_value_leave_one_record(org, make_key):
                 f"Already used by record {winner}."
             ]
     assert Record.objects.filter(object__api_name="companies").count() == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL's concurrency")
+def test_concurrent_batches_of_the_same_values_in_opposite_orders(org, make_key):
+    """Unique claims are written in one order, so two batches cannot deadlock: one writes
+    its records, the other reports each clash as a 409 (no 500)."""
+    _, admin_key = make_key(org, "admin")
+    ApiClient(admin_key).post(
+        "/api/objects",
+        {
+            "api_name": "companies",
+            "fields": [{"api_name": "domain", "type": "text", "unique": True}],
+        },
+    )
+    domains = [f"d{index}.com" for index in range(300)]
+    orders = [domains, domains[::-1]]
+    start = threading.Barrier(2)
+
+    def write(order):
+        try:
+            start.wait()
+            operations = [{"op": "create", "name": d, "fields": {"domain": d}} for d in order]
+            return ApiClient(admin_key).post(
+                "/api/records/companies/batch", {"atomic": False, "operations": operations}
+            )
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(2) as pool:
+        responses = list(pool.map(write, orders))
+    assert [response.status for response in responses] == [200, 200]
+    created = sum(result["status"] == 201 for response in responses for result in response.data)
+    conflicts = sum(result["status"] == 409 for response in responses for result in response.data)
+    assert (created, conflicts) == (300, 300)
+    assert Record.objects.filter(object__api_name="companies").count() == 300
