@@ -17,5 +17,6 @@ urlpatterns = [
     path("", include("api.urls")),
     path("", include("accounts.urls")),
     path("", include("records.urls")),
+    path("", include("webhooks.urls")),
     *fallback_urlpatterns,
 ]

@@ -8,6 +8,7 @@ from typing import Any
 from django.dispatch import Signal
 
 from records.models import Record
+from records.values import ObjectSchema
 
 CREATED = "record.created"
 UPDATED = "record.updated"
@@ -28,11 +29,14 @@ class RecordChange:
     type: str
     record: Record
     before: tuple[str, dict[str, Any]] | None = None
+    schema: ObjectSchema | None = None  # the record's object, when the sender has it at hand
 
 
-def updated(record: Record, *, name: str, values: dict[str, Any]) -> RecordChange:
+def updated(
+    record: Record, *, name: str, values: dict[str, Any], schema: ObjectSchema | None = None
+) -> RecordChange:
     """An update of `record`, whose name and values were `name` and `values` before."""
-    return RecordChange(type=UPDATED, record=record, before=(name, dict(values)))
+    return RecordChange(type=UPDATED, record=record, before=(name, dict(values)), schema=schema)
 
 
 def send_changes(changes: list[RecordChange]) -> None:

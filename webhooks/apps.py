@@ -3,3 +3,9 @@ from django.apps import AppConfig
 
 class WebhooksConfig(AppConfig):
     name = "webhooks"
+
+    def ready(self) -> None:
+        from records.signals import records_changed
+        from webhooks.services import record_events
+
+        records_changed.connect(record_events, dispatch_uid="webhooks.record_events")

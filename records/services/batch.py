@@ -392,12 +392,14 @@ class _Batch:
         for step in self.steps.values():
             if step.kind == "update" and step.changed is not None:
                 name, values = step.original
-                changes.append(updated(step.record, name=name, values=values))
+                changes.append(updated(step.record, name=name, values=values, schema=self.schema))
                 updated_ids.add(step.record.pk)
             elif step.kind in ("create", "delete") or (
                 step.kind in ("archive", "unarchive") and step.changed is not None
             ):
-                changes.append(RecordChange(type=TYPES[step.kind], record=step.record))
+                changes.append(
+                    RecordChange(type=TYPES[step.kind], record=step.record, schema=self.schema)
+                )
         for linked, before in relinked:
             if linked.pk not in updated_ids:
                 changes.append(updated(linked, name=linked.name, values=before))

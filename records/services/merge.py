@@ -62,7 +62,7 @@ def merge_records(*, schema: ObjectSchema, survivor: Record, merged: Record) -> 
         record.version += 1
         record.updated_at = now
     Record.objects.bulk_update([r for r, _ in others], ["values", "version", "updated_at"])
-    changes = [RecordChange(type=DELETED, record=merged)]
+    changes = [RecordChange(type=DELETED, record=merged, schema=schema)]
     changes += [updated(record, name=record.name, values=before) for record, before in others]
     # The merged record's unique values are let go first, so that the survivor can take them.
     for_org(UniqueValue, org_id=merged.org_id).filter(record=merged).delete()
@@ -76,7 +76,9 @@ def merge_records(*, schema: ObjectSchema, survivor: Record, merged: Record) -> 
         survivor.updated_at = now
         survivor.save()
         claim_unique_values(survivor, schema, filled)
-        changes.insert(0, updated(survivor, name=original_name, values=original_values))
+        changes.insert(
+            0, updated(survivor, name=original_name, values=original_values, schema=schema)
+        )
     send_changes(changes)
     by_key = schema.by_key()
     return MergeOutcome(

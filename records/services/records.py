@@ -54,7 +54,7 @@ def create_record(*, schema: ObjectSchema, name: Any = UNSET, fields: Any = None
     record = Record(org_id=obj.org_id, object=obj, name=name, values=values)
     record.save(force_insert=True)
     claim_unique_values(record, schema, values)
-    send_changes([RecordChange(type=CREATED, record=record)])
+    send_changes([RecordChange(type=CREATED, record=record, schema=schema)])
     return record
 
 
@@ -82,7 +82,7 @@ def update_record(
         return record  # nothing changes, so no new version (a repeated sync is a no-op)
     record.save()
     claim_unique_values(record, schema, changed)
-    send_changes([updated(record, name=before_name, values=before_values)])
+    send_changes([updated(record, name=before_name, values=before_values, schema=schema)])
     return record
 
 

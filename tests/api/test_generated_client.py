@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.server import child_env, fetch, free_port, manage, running_server
+from tests.webhooks.conftest import start_receiver
 
 PACKAGE = "generated_recordbase_client"
 
@@ -271,6 +272,46 @@ def test_generated_client_calls_every_route(server, client_package):
     assert deleted.data.deleted is True
     call("records_retrieve", 404, object_name="companies", record_id=record_id)
     call("objects_delete", 200, object_name="companies")
+
+    receiver, receiver_server = start_receiver()
+    try:
+        hook = call(
+            "webhooks_create",
+            201,
+            body=models.EndpointCreateRequest(url=receiver.url, events=["record.*"]),
+        )
+        assert hook.data.secret.startswith("whsec_")
+        hook_id = hook.data.id
+        assert [e.id for e in call("webhooks_list", 200).data] == [hook_id]
+        assert call("webhooks_retrieve", 200, endpoint_id=hook_id).data.url == receiver.url
+        call(
+            "webhooks_update",
+            200,
+            endpoint_id=hook_id,
+            body=models.PatchedEndpointUpdateRequest(description="generated"),
+        )
+        call(
+            "webhooks_update",
+            422,
+            endpoint_id=hook_id,
+            body=models.PatchedEndpointUpdateRequest(events=["nope"]),
+        )
+        assert call("webhooks_rotate_secret", 200, endpoint_id=hook_id).data.secret
+        tested = call("webhooks_test", 200, endpoint_id=hook_id)
+        assert tested.data.status == "succeeded"
+        deliveries = call("webhooks_deliveries", 200, endpoint_id=hook_id)
+        assert deliveries.data[0].attempts[0].status_code == 200
+        retried = call(
+            "webhooks_delivery_retry", 200, endpoint_id=hook_id, delivery_id=tested.data.id
+        )
+        assert retried.data.status == "pending"
+        events = call("events_list", 200, type_="webhook.test")
+        assert events.data[0].type_ == "webhook.test"
+        assert call("webhooks_delete", 200, endpoint_id=hook_id).data.deleted is True
+        call("webhooks_retrieve", 404, endpoint_id=hook_id)
+    finally:
+        receiver_server.shutdown()
+        receiver_server.server_close()
 
     operation_ids = {
         operation["operationId"] for path in schema["paths"].values() for operation in path.values()

@@ -1,0 +1,145 @@
+"""The worker's side: claim the deliveries that are due, send each, log the attempt, and
+schedule the next one or give up.
+
+Claiming takes `SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL, so any number of workers
+claim disjoint deliveries (SQLite runs one writing transaction at a time, which does the
+same for its one worker). A claim is a lease: a worker that dies mid-send loses its
+deliveries only until the lease ends, when a wake-up queued with the claim lets another
+worker take them over. Delivery is at least once; receivers deduplicate by `webhook-id`."""
+
+import json
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from webhooks.models import Attempt, Delivery, DeliveryStatus, Endpoint
+from webhooks.sending import SendResult, post, signature_header
+from webhooks.services import disable_endpoint
+from webhooks.tasks import wake_workers
+
+GONE = 410
+
+
+def deliver_due(*, limit: int | None = None) -> int:
+    """Claims up to `limit` due deliveries and sends them; the number claimed."""
+    limit = limit or settings.WEBHOOK_CLAIM_SIZE
+    claimed = claim_due(limit=limit)
+    if len(claimed) == limit:
+        wake_workers()  # more may be due: another worker can start on them meanwhile
+    for delivery in claimed:
+        attempt(delivery)
+    return len(claimed)
+
+
+def claim_due(*, limit: int) -> list[Delivery]:
+    now = timezone.now()
+    lease_until = now + timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS)
+    with transaction.atomic():
+        due = (
+            Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
+            .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+            .order_by("next_attempt_at", "id")
+            .select_for_update(skip_locked=True)
+            .values_list("id", flat=True)
+        )
+        ids = list(due[:limit])
+        if not ids:
+            return []
+        Delivery.objects.filter(id__in=ids).update(lease_until=lease_until)
+        # Should this worker die, the deliveries are due again when the lease ends.
+        transaction.on_commit(lambda: wake_workers(run_after=lease_until))
+    claimed = Delivery.objects.filter(id__in=ids).select_related("endpoint", "event")
+    return sorted(claimed, key=lambda delivery: (delivery.next_attempt_at, delivery.id))
+
+
+def attempt(delivery: Delivery) -> Attempt | None:
+    """Sends the delivery once (it must be claimed) and records what happened. A delivery to
+    an endpoint turned off meanwhile fails without an attempt; `retry` queues it again."""
+    endpoint, event = delivery.endpoint, delivery.event
+    # As it is now: an earlier send of this claim may have disabled it (410), or someone
+    # changed its URL or secret since the claim.
+    endpoint.refresh_from_db()
+    started_at = timezone.now()
+    if not endpoint.active:
+        Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.PENDING).update(
+            status=DeliveryStatus.FAILED,
+            next_attempt_at=None,
+            lease_until=None,
+            last_error="The endpoint is not active.",
+            updated_at=started_at,
+        )
+        return None
+    body = json.dumps(event.payload, separators=(",", ":"), ensure_ascii=False)
+    msg_id = event.public_id
+    headers = {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(started_at.timestamp())),
+        "webhook-signature": signature_header(
+            signing_secrets(endpoint, at=started_at),
+            msg_id=msg_id,
+            timestamp=started_at,
+            body=body,
+        ),
+    }
+    result = post(url=endpoint.url, headers=headers, body=body)
+    return record_attempt(delivery, result, started_at=started_at)
+
+
+def signing_secrets(endpoint: Endpoint, *, at) -> list[str]:
+    secrets = [endpoint.secret]
+    expires = endpoint.previous_secret_expires_at
+    if endpoint.previous_secret and expires is not None and at < expires:
+        secrets.append(endpoint.previous_secret)
+    return secrets
+
+
+@transaction.atomic
+def record_attempt(delivery: Delivery, result: SendResult, *, started_at) -> Attempt:
+    delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
+    number = delivery.attempt_count + 1
+    logged = Attempt.objects.create(
+        org_id=delivery.org_id,
+        delivery=delivery,
+        number=number,
+        started_at=started_at,
+        duration_ms=result.duration_ms,
+        status_code=result.status_code,
+        response_body=result.response_body,
+        error=result.error,
+    )
+    now = timezone.now()
+    delivery.attempt_count = number
+    delivery.last_status_code = result.status_code
+    delivery.last_error = result.error
+    delivery.lease_until = None
+    schedule = settings.WEBHOOK_RETRY_SCHEDULE
+    if result.succeeded:
+        delivery.status, delivery.next_attempt_at = DeliveryStatus.SUCCEEDED, None
+    elif result.status_code == GONE or number >= len(schedule):
+        delivery.status, delivery.next_attempt_at = DeliveryStatus.FAILED, None
+    else:
+        delivery.next_attempt_at = now + timedelta(seconds=schedule[number])
+        transaction.on_commit(lambda: wake_workers(run_after=delivery.next_attempt_at))
+    delivery.save()
+    # Then the endpoint's health, which may fail this delivery with the endpoint's others.
+    if result.succeeded:
+        Endpoint.objects.filter(pk=delivery.endpoint_id).update(failing_since=None)
+    elif result.status_code == GONE:
+        disable_endpoint(delivery.endpoint_id, reason="The endpoint answered 410 Gone.")
+    else:
+        _note_failure(delivery.endpoint_id, now)
+    return logged
+
+
+def _note_failure(endpoint_id, now) -> None:
+    """An endpoint whose deliveries have all failed for days is disabled."""
+    Endpoint.objects.filter(pk=endpoint_id, failing_since__isnull=True).update(failing_since=now)
+    days = settings.WEBHOOK_DISABLE_AFTER_DAYS
+    stale = Endpoint.objects.filter(
+        pk=endpoint_id, active=True, failing_since__lte=now - timedelta(days=days)
+    ).exists()
+    if stale:
+        disable_endpoint(endpoint_id, reason=f"Every delivery failed for {days:g} days.")

@@ -1,0 +1,87 @@
+"""Where webhooks may go: the SSRF guard. In production an endpoint's URL must be HTTPS and its
+host may resolve only to public addresses; it is checked when the endpoint is saved and again
+at every send, and the connection is then made to the address that was checked, so a DNS
+answer that changes in between cannot redirect it."""
+
+import ipaddress
+import socket
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+from api.exceptions import InvalidInputError
+
+MAX_URL_LENGTH = 2000
+
+
+class UnsafeDestinationError(InvalidInputError):
+    """The URL may not be called: not HTTPS, not resolvable, or not a public address."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(f"Invalid value for 'url': {problem}", detail={"url": [problem]})
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Destination:
+    scheme: str
+    host: str
+    port: int
+    target: str  # path and query, as sent in the request line
+    address: str  # the checked IP address to connect to
+
+
+def check_url(url: str) -> None:
+    """Refuses a URL that could never be called (at creation and update)."""
+    _parse(url)
+    if not settings.WEBHOOK_ALLOW_PRIVATE_URLS:
+        resolve(url)
+
+
+def resolve(url: str) -> Destination:
+    """The URL's destination, with the address to connect to; refused when not allowed."""
+    scheme, host, port, target = _parse(url)
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise UnsafeDestinationError(f"the host '{host}' does not resolve.") from None
+    addresses = [info[4][0] for info in infos]
+    if not settings.WEBHOOK_ALLOW_PRIVATE_URLS:
+        for address in addresses:
+            if not _is_public(address):
+                raise UnsafeDestinationError(
+                    f"'{host}' resolves to {address}, which is not a public address."
+                )
+    return Destination(scheme=scheme, host=host, port=port, target=target, address=addresses[0])
+
+
+def _parse(url: str) -> tuple[str, str, int, str]:
+    if not isinstance(url, str) or not url or len(url) > MAX_URL_LENGTH:
+        raise UnsafeDestinationError(f"expected an http(s) URL of at most {MAX_URL_LENGTH} chars.")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise UnsafeDestinationError("this is not a valid URL.") from None
+    allowed = ("https",) if settings.WEBHOOK_REQUIRE_HTTPS else ("http", "https")
+    if parts.scheme not in allowed:
+        raise UnsafeDestinationError(f"the URL must start with {' or '.join(allowed)}://.")
+    if not parts.hostname:
+        raise UnsafeDestinationError("the URL has no host.")
+    if parts.username or parts.password:
+        raise UnsafeDestinationError("credentials in the URL are not supported.")
+    if any(ord(char) < 33 for char in url):
+        raise UnsafeDestinationError("the URL contains spaces or control characters.")
+    target = parts.path or "/"
+    if parts.query:
+        target += "?" + parts.query
+    default_port = 443 if parts.scheme == "https" else 80
+    return parts.scheme, parts.hostname, port or default_port, target
+
+
+def _is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not ip.is_multicast

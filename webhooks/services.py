@@ -1,0 +1,276 @@
+"""Every write of the webhooks app: endpoints (create, update, delete, rotate the secret),
+events from record changes (in the writing transaction), test events and retries."""
+
+import base64
+import fnmatch
+import secrets
+from collections import defaultdict
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from api.exceptions import InvalidInputError
+from api.tenancy import for_org
+from records.models import Object
+from records.representation import record_payloads, time_text
+from records.signals import RECORD_EVENT_TYPES, UPDATED, RecordChange
+from records.values import ObjectSchema
+from webhooks.destinations import check_url
+from webhooks.models import Delivery, DeliveryStatus, Endpoint, Event, event_public_id
+from webhooks.tasks import wake_workers
+
+TEST_EVENT = "webhook.test"
+EVENT_TYPES = (*RECORD_EVENT_TYPES, TEST_EVENT)
+EVENT_PATTERNS = (*EVENT_TYPES, "record.*", "*")
+SECRET_PREFIX = "whsec_"  # noqa: S105 - the prefix of every secret, not a secret
+MAX_DESCRIPTION = 5000
+
+
+def new_secret() -> str:
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+# -- endpoints ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_endpoint(
+    *,
+    org_id: UUID,
+    url: str,
+    event_types: Any,
+    object_names: Any = None,
+    description: str = "",
+    active: bool = True,
+) -> Endpoint:
+    check_url(url)
+    endpoint = Endpoint(
+        org_id=org_id,
+        url=url,
+        event_types=_clean_event_types(event_types),
+        object_names=_clean_object_names(org_id, object_names),
+        description=description,
+        active=active,
+        secret=new_secret(),
+    )
+    endpoint.save()
+    return endpoint
+
+
+@transaction.atomic
+def update_endpoint(endpoint: Endpoint, *, changes: dict[str, Any]) -> Endpoint:
+    """`changes`: any of url, event_types, object_names, description, active. Turning an
+    endpoint the platform disabled back on clears the reason."""
+    endpoint = Endpoint.objects.select_for_update().get(pk=endpoint.pk)
+    if "url" in changes:
+        check_url(changes["url"])
+        endpoint.url = changes["url"]
+    if "event_types" in changes:
+        endpoint.event_types = _clean_event_types(changes["event_types"])
+    if "object_names" in changes:
+        endpoint.object_names = _clean_object_names(endpoint.org_id, changes["object_names"])
+    if "description" in changes:
+        endpoint.description = changes["description"]
+    if "active" in changes:
+        endpoint.active = changes["active"]
+        if endpoint.active:
+            endpoint.disabled_reason, endpoint.disabled_at = "", None
+            endpoint.failing_since = None
+    endpoint.save()
+    return endpoint
+
+
+def delete_endpoint(endpoint: Endpoint) -> None:
+    endpoint.delete()
+
+
+@transaction.atomic
+def rotate_secret(endpoint: Endpoint) -> Endpoint:
+    """A new secret; the old one keeps signing beside it for the overlap (24 hours), so a
+    receiver can switch without dropping a message."""
+    endpoint = Endpoint.objects.select_for_update().get(pk=endpoint.pk)
+    endpoint.previous_secret = endpoint.secret
+    endpoint.previous_secret_expires_at = timezone.now() + timedelta(
+        hours=settings.WEBHOOK_SECRET_OVERLAP_HOURS
+    )
+    endpoint.secret = new_secret()
+    endpoint.save()
+    return endpoint
+
+
+def disable_endpoint(endpoint_id: UUID, *, reason: str) -> None:
+    """The platform turns an endpoint off (410 Gone, or failing for days); its pending
+    deliveries fail. Visible as `disabled_reason` until someone turns it back on."""
+    now = timezone.now()
+    turned_off = Endpoint.objects.filter(pk=endpoint_id, active=True).update(
+        active=False, disabled_reason=reason, disabled_at=now, updated_at=now
+    )
+    if turned_off:
+        Delivery.objects.filter(endpoint_id=endpoint_id, status=DeliveryStatus.PENDING).update(
+            status=DeliveryStatus.FAILED,
+            next_attempt_at=None,
+            lease_until=None,
+            last_error="The endpoint was disabled: " + reason,
+            updated_at=now,
+        )
+
+
+def _clean_event_types(value: Any) -> list[str]:
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise InvalidInputError(
+            "'events' must be a non-empty list of event types.",
+            detail={"events": [f"Expected a list of: {', '.join(EVENT_PATTERNS)}."]},
+        )
+    unknown = [v for v in value if v not in EVENT_PATTERNS]
+    if unknown:
+        raise InvalidInputError(
+            f"Unknown event type: {', '.join(unknown)}.",
+            detail={"events": [f"Valid types: {', '.join(EVENT_PATTERNS)}."]},
+        )
+    return list(dict.fromkeys(value))
+
+
+def _clean_object_names(org_id: UUID, value: Any) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise InvalidInputError(
+            "'objects' must be a list of object api_names.",
+            detail={"objects": ["Expected a list of strings."]},
+        )
+    names = list(dict.fromkeys(value))
+    known = set(
+        for_org(Object, org_id=org_id).filter(api_name__in=names).values_list("api_name", flat=True)
+    )
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise InvalidInputError(
+            f"No object called {', '.join(unknown)} exists in this organization.",
+            detail={"objects": [f"Unknown object: {name}." for name in unknown]},
+        )
+    return names
+
+
+def subscribes(endpoint: Endpoint, *, event_type: str, object_name: str) -> bool:
+    if not any(fnmatch.fnmatchcase(event_type, p) for p in endpoint.event_types):
+        return False
+    return not endpoint.object_names or not object_name or object_name in endpoint.object_names
+
+
+# -- events ------------------------------------------------------------------------------------
+
+
+def record_events(sender: Any, *, changes: list[RecordChange], **kwargs: Any) -> None:
+    """Listens to records' domain signal: one Event per change and one Delivery per endpoint
+    that wants it, written with bulk statements in the transaction of the change itself."""
+    by_object: dict[UUID, list[RecordChange]] = defaultdict(list)
+    for change in changes:
+        by_object[change.record.object_id].append(change)
+    now = timezone.now()
+    events: list[Event] = []
+    for group in by_object.values():
+        schema = group[0].schema or ObjectSchema.of(group[0].record.object)
+        payloads = record_payloads(
+            [change.record for change in group], schema, meta=True, fields=True
+        )
+        for change, data in zip(group, payloads, strict=True):
+            event = Event(
+                org_id=change.record.org_id,
+                type=change.type,
+                object_name=schema.obj.api_name,
+                record_id=str(change.record.pk),
+                created_at=now,
+            )
+            event.payload = _payload(event, data, _changes(change, schema))
+            events.append(event)
+    events.sort(key=lambda event: event.id)
+    _store(events)
+
+
+def create_test_event(endpoint: Endpoint) -> Delivery:
+    """A `webhook.test` event for this endpoint alone, with its pending delivery."""
+    event = Event(org_id=endpoint.org_id, type=TEST_EVENT, created_at=timezone.now())
+    event.payload = _payload(
+        event,
+        {"endpoint_id": str(endpoint.pk), "message": "A test event from the platform."},
+        None,
+    )
+    event.save()
+    return Delivery.objects.create(
+        org_id=endpoint.org_id, endpoint=endpoint, event=event, next_attempt_at=timezone.now()
+    )
+
+
+def _payload(event: Event, data: dict[str, Any], changes: dict | None) -> dict[str, Any]:
+    payload = {
+        "id": event_public_id(event.id),
+        "type": event.type,
+        "created_at": time_text(event.created_at),
+        "org_id": str(event.org_id),
+        "object": event.object_name or None,
+        "data": data,
+    }
+    if changes is not None:
+        payload["changes"] = changes
+    return payload
+
+
+def _changes(change: RecordChange, schema: ObjectSchema) -> dict[str, Any] | None:
+    """For an update: {"name" | "fields.<id>": {"from": …, "to": …}} of what changed."""
+    if change.type != UPDATED or change.before is None:
+        return None
+    name_before, values_before = change.before
+    record = change.record
+    result: dict[str, Any] = {}
+    if name_before != record.name:
+        result["name"] = {"from": name_before, "to": record.name}
+    for field in schema.fields:
+        old, new = values_before.get(field.key), record.values.get(field.key)
+        if old != new:
+            result[f"fields.{field.api_name}"] = {"from": old, "to": new}
+    return result
+
+
+def _store(events: list[Event]) -> None:
+    if not events:
+        return
+    Event.objects.bulk_create(events)
+    org_id = events[0].org_id
+    endpoints = list(for_org(Endpoint, org_id=org_id).filter(active=True))
+    deliveries = [
+        Delivery(org_id=org_id, endpoint=endpoint, event=event, next_attempt_at=event.created_at)
+        for event in events
+        for endpoint in endpoints
+        if subscribes(endpoint, event_type=event.type, object_name=event.object_name)
+    ]
+    if deliveries:
+        Delivery.objects.bulk_create(deliveries)
+        transaction.on_commit(wake_workers)
+
+
+# -- deliveries --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def retry_delivery(delivery: Delivery) -> Delivery:
+    """Queues a new attempt now, whatever the delivery's state; a failed delivery is pending
+    again, with the rest of the schedule ahead of it."""
+    delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
+    delivery.status = DeliveryStatus.PENDING
+    delivery.next_attempt_at = timezone.now()
+    delivery.lease_until = None
+    delivery.save()
+    transaction.on_commit(wake_workers)
+    return delivery
+
+
+def purge_events(*, older_than_days: int | None = None) -> int:
+    """Deletes events (and their deliveries and attempts) past the retention period."""
+    days = settings.WEBHOOK_EVENT_RETENTION_DAYS if older_than_days is None else older_than_days
+    cutoff = timezone.now() - timedelta(days=days)
+    deleted, _ = Event.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

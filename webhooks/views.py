@@ -1,0 +1,235 @@
+"""The webhooks API: `/api/webhooks` (endpoints, their deliveries) and `/api/events`."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.response import Response
+
+from api.exceptions import InvalidParameterError
+from api.inputs import read_params
+from api.pagination import list_response
+from api.query import parse_window, reject_unknown_params
+from api.schema import error_response
+from api.scopes import Scope
+from api.views import LIST_PARAMETERS, ApiView
+from records.serializers import DeletedRecordSerializer
+from webhooks import selectors, services
+from webhooks.delivery import attempt
+from webhooks.models import Delivery, DeliveryStatus
+from webhooks.serializers import (
+    DeliverySerializer,
+    EndpointCreateSerializer,
+    EndpointSerializer,
+    EndpointUpdateSerializer,
+    EndpointWithSecretSerializer,
+    EventSerializer,
+)
+from webhooks.tasks import wake_workers
+
+TAGS = ["webhooks"]
+MANAGE = {"GET": Scope.READ, "*": Scope.ADMIN}
+INVALID = error_response("A value is wrong: an unsafe URL, an unknown event type or object.")
+
+
+def endpoint_input(validated: dict) -> dict:
+    """The API's names (events, objects) as the services' (event_types, object_names)."""
+    renamed = {"events": "event_types", "objects": "object_names"}
+    return {renamed.get(key, key): value for key, value in validated.items()}
+
+
+class WebhookListView(ApiView):
+    required_scopes = MANAGE
+
+    @extend_schema(
+        responses=EndpointSerializer(many=True),
+        parameters=LIST_PARAMETERS,
+        tags=TAGS,
+        operation_id="webhooks_list",
+        description="The organization's webhook endpoints, oldest first; never their secrets.",
+    )
+    def get(self, request):
+        params = read_params(request)
+        reject_unknown_params(params, allowed=[])
+        queryset = selectors.endpoints(org_id=request.auth.org_id)
+        return list_response(
+            queryset,
+            parse_window(params),
+            serialize=lambda page: EndpointSerializer(page, many=True).data,
+        )
+
+    @extend_schema(
+        request=EndpointCreateSerializer,
+        responses={201: EndpointWithSecretSerializer, 422: INVALID},
+        tags=TAGS,
+        operation_id="webhooks_create",
+        description=(
+            "Creates an endpoint. Its signing secret is in `data.secret`, shown this once "
+            "(and on rotate-secret)."
+        ),
+    )
+    def post(self, request):
+        serializer = EndpointCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        endpoint = services.create_endpoint(
+            org_id=request.auth.org_id, **endpoint_input(serializer.validated_data)
+        )
+        return Response(EndpointWithSecretSerializer(endpoint).data, status=201)
+
+
+class WebhookDetailView(ApiView):
+    required_scopes = MANAGE
+
+    @extend_schema(responses=EndpointSerializer, tags=TAGS, operation_id="webhooks_retrieve")
+    def get(self, request, endpoint_id: str):
+        endpoint = selectors.endpoint(org_id=request.auth.org_id, endpoint_id=endpoint_id)
+        return Response(EndpointSerializer(endpoint).data)
+
+    @extend_schema(
+        request=EndpointUpdateSerializer,
+        responses={200: EndpointSerializer, 422: INVALID},
+        tags=TAGS,
+        operation_id="webhooks_update",
+        description="Changes only what is sent. `active: true` turns a disabled endpoint on.",
+    )
+    def patch(self, request, endpoint_id: str):
+        endpoint = selectors.endpoint(org_id=request.auth.org_id, endpoint_id=endpoint_id)
+        serializer = EndpointUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        endpoint = services.update_endpoint(
+            endpoint, changes=endpoint_input(serializer.validated_data)
+        )
+        return Response(EndpointSerializer(endpoint).data)
+
+    @extend_schema(
+        request=None,
+        responses={200: DeletedRecordSerializer},
+        tags=TAGS,
+        operation_id="webhooks_delete",
+        description="Deletes the endpoint and its delivery log.",
+    )
+    def delete(self, request, endpoint_id: str):
+        endpoint = selectors.endpoint(org_id=request.auth.org_id, endpoint_id=endpoint_id)
+        deleted_id = str(endpoint.pk)
+        services.delete_endpoint(endpoint)
+        return Response({"id": deleted_id, "deleted": True})
+
+
+class WebhookRotateSecretView(ApiView):
+    required_scopes = MANAGE
+
+    @extend_schema(
+        request=None,
+        responses=EndpointWithSecretSerializer,
+        tags=TAGS,
+        operation_id="webhooks_rotate_secret",
+        description=(
+            "A new signing secret, shown this once. For 24 hours messages are signed with "
+            "both the old and the new one, so receivers can switch without dropping one."
+        ),
+    )
+    def post(self, request, endpoint_id: str):
+        endpoint = selectors.endpoint(org_id=request.auth.org_id, endpoint_id=endpoint_id)
+        endpoint = services.rotate_secret(endpoint)
+        return Response(EndpointWithSecretSerializer(endpoint).data)
+
+
+class WebhookTestView(ApiView):
+    required_scopes = MANAGE
+
+    @extend_schema(
+        request=None,
+        responses=DeliverySerializer,
+        tags=TAGS,
+        operation_id="webhooks_test",
+        description=(
+            "Sends a `webhook.test` event to the endpoint now and answers with the delivery "
+            "and its first attempt. A failed attempt is retried on the usual schedule."
+        ),
+    )
+    def post(self, request, endpoint_id: str):
+        endpoint = selectors.endpoint(org_id=request.auth.org_id, endpoint_id=endpoint_id)
+        lease_until = timezone.now() + timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS)
+        with transaction.atomic():
+            delivery = services.create_test_event(endpoint)
+            Delivery.objects.filter(pk=delivery.pk).update(lease_until=lease_until)
+            # Should this request die mid-send, a worker takes over when the lease ends.
+            transaction.on_commit(lambda: wake_workers(run_after=lease_until))
+        attempt(selectors.delivery(endpoint=endpoint, delivery_id=str(delivery.pk)))
+        sent = selectors.delivery(endpoint=endpoint, delivery_id=str(delivery.pk))
+        return Response(DeliverySerializer(sent).data)
+
+
+class DeliveryListView(ApiView):
+    required_scopes = MANAGE
+
+    @extend_schema(
+        responses=DeliverySerializer(many=True),
+        parameters=[
+            *LIST_PARAMETERS,
+            OpenApiParameter("status", str, enum=list(DeliveryStatus.values)),
+        ],
+        tags=TAGS,
+        operation_id="webhooks_deliveries",
+        description="The endpoint's deliveries, newest first, each with its attempts.",
+    )
+    def get(self, request, endpoint_id: str):
+        endpoint = selectors.endpoint(org_id=request.auth.org_id, endpoint_id=endpoint_id)
+        params = read_params(request)
+        reject_unknown_params(params, allowed=["status"])
+        status = params.get("status")
+        if status is not None and status not in DeliveryStatus.values:
+            raise InvalidParameterError("status", f"expected {', '.join(DeliveryStatus.values)}.")
+        return list_response(
+            selectors.deliveries(endpoint=endpoint, status=status),
+            parse_window(params),
+            serialize=lambda page: DeliverySerializer(page, many=True).data,
+        )
+
+
+class DeliveryRetryView(ApiView):
+    required_scopes = MANAGE
+
+    @extend_schema(
+        request=None,
+        responses=DeliverySerializer,
+        tags=TAGS,
+        operation_id="webhooks_delivery_retry",
+        description="Queues a new attempt of the delivery now, whether it failed or not.",
+    )
+    def post(self, request, endpoint_id: str, delivery_id: str):
+        endpoint = selectors.endpoint(org_id=request.auth.org_id, endpoint_id=endpoint_id)
+        delivery = selectors.delivery(endpoint=endpoint, delivery_id=delivery_id)
+        services.retry_delivery(delivery)
+        fresh = selectors.delivery(endpoint=endpoint, delivery_id=delivery_id)
+        return Response(DeliverySerializer(fresh).data)
+
+
+class EventListView(ApiView):
+    @extend_schema(
+        responses=EventSerializer(many=True),
+        parameters=[
+            *LIST_PARAMETERS,
+            OpenApiParameter("type", str, description="Only events of this type."),
+            OpenApiParameter("object", str, description="Only events of this object."),
+        ],
+        tags=TAGS,
+        operation_id="events_list",
+        description=(
+            f"The organization's events, newest first, for polling and replay; kept "
+            f"{settings.WEBHOOK_EVENT_RETENTION_DAYS} days. Each is the body its webhooks carry."
+        ),
+    )
+    def get(self, request):
+        params = read_params(request)
+        reject_unknown_params(params, allowed=["type", "object"])
+        queryset = selectors.events(
+            org_id=request.auth.org_id,
+            event_type=params.get("type"),
+            object_name=params.get("object"),
+        )
+        return list_response(
+            queryset, parse_window(params), serialize=lambda page: [e.payload for e in page]
+        )
