@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.server import free_port, manage, running_server, scratch_database  # noqa: E402
+from tests.server import free_port, running_server, scratch_organization  # noqa: E402
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/test"
 COMPANIES = {
@@ -91,40 +91,26 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("DATABASE_URL", DEFAULT_DATABASE_URL)
 
-    with tempfile.TemporaryDirectory() as tmp:
-        url, drop = scratch_database(Path(tmp))
-        try:
-            env = {
-                **os.environ,
-                "DATABASE_URL": url,
-                "VAR_DIR": tmp,
-                "API_THROTTLE_RATE": "100000000/minute",
-                "API_REQUEST_LOG_ENABLED": "true",
-                "LOG_LEVEL": "WARNING",
-            }
-            manage("migrate", "--noinput", env=env)
-            slug = manage("create_org", "Bench", env=env).stdout.strip()
-            key = manage("create_api_key", "--org", slug, "--scope", "admin", env=env)
-            port = free_port()
-            with running_server(env, port):
-                api = Api(port, key.stdout.strip())
-                status, body = api.post("/api/objects", COMPANIES)
-                assert status == 201, body
-                status, body = api.post(
-                    "/api/records/contacts", {"fields": {"email": "owner@example.com"}}
-                )
-                assert status == 201, body
-                owner = body["data"]["id"]
-                singles(api, "warm", 50, owner)  # warm up the server and the connection
-                one_batch(api, "warmbatch", 50, owner)
-                single_times, batch_times = [], []
-                for round_ in range(args.rounds):
-                    single_times.append(singles(api, f"s{round_}", args.records, owner))
-                    batch_times.append(one_batch(api, f"b{round_}", args.records, owner))
-        finally:
-            drop()
+    with tempfile.TemporaryDirectory() as tmp, scratch_organization(Path(tmp)) as (env, key):
+        env["API_REQUEST_LOG_ENABLED"] = "true"
+        port = free_port()
+        with running_server(env, port):
+            api = Api(port, key)
+            status, body = api.post("/api/objects", COMPANIES)
+            assert status == 201, body
+            status, body = api.post(
+                "/api/records/contacts", {"fields": {"email": "owner@example.com"}}
+            )
+            assert status == 201, body
+            owner = body["data"]["id"]
+            singles(api, "warm", 50, owner)  # warm up the server and the connection
+            one_batch(api, "warmbatch", 50, owner)
+            single_times, batch_times = [], []
+            for round_ in range(args.rounds):
+                single_times.append(singles(api, f"s{round_}", args.records, owner))
+                batch_times.append(one_batch(api, f"b{round_}", args.records, owner))
 
-    vendor = "postgresql" if url.startswith("postgres") else "sqlite"
+    vendor = "postgresql" if os.environ["DATABASE_URL"].startswith("postgres") else "sqlite"
     single, batched = statistics.median(single_times), statistics.median(batch_times)
     print(f"database: {vendor}; {args.records} creates, median of {args.rounds} rounds")
     print(

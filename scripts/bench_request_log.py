@@ -11,7 +11,6 @@
 
 import argparse
 import http.client
-import os
 import statistics
 import subprocess
 import sys
@@ -21,7 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.server import free_port, manage, running_server, scratch_database  # noqa: E402
+from tests.server import free_port, running_server, scratch_organization  # noqa: E402
 
 
 def timed(port: int, headers: dict[str, str], count: int) -> list[float]:
@@ -76,39 +75,28 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=100)
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as tmp:
-        var_dir = Path(tmp)
-        url, drop = scratch_database(var_dir)
-        try:
-            env = {
-                **os.environ,
-                "DATABASE_URL": url,
-                "VAR_DIR": tmp,
-                "API_THROTTLE_RATE": "100000000/minute",
-                "LOG_LEVEL": "WARNING",
-            }
-            manage("migrate", "--noinput", env=env)
-            slug = manage("create_org", "Bench", env=env).stdout.strip()
-            key = manage("create_api_key", "--org", slug, "--scope", "read", env=env).stdout.strip()
-            headers = {"Authorization": f"Bearer {key}"}
-            (var_dir / "off").mkdir()
-            ports = {True: free_port(), False: free_port()}
-            with (
-                running_server({**env, "API_REQUEST_LOG_ENABLED": "true"}, ports[True]),
-                running_server(
-                    {**env, "API_REQUEST_LOG_ENABLED": "false", "VAR_DIR": tmp + "/off"},
-                    ports[False],
-                ),
-            ):
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        scratch_organization(Path(tmp), scope="read") as (env, key),
+    ):
+        url = env["DATABASE_URL"]
+        headers = {"Authorization": f"Bearer {key}"}
+        (Path(tmp) / "off").mkdir()
+        ports = {True: free_port(), False: free_port()}
+        with (
+            running_server({**env, "API_REQUEST_LOG_ENABLED": "true"}, ports[True]),
+            running_server(
+                {**env, "API_REQUEST_LOG_ENABLED": "false", "VAR_DIR": tmp + "/off"},
+                ports[False],
+            ),
+        ):
+            for on in (True, False):
+                timed(ports[on], headers, 200)  # warm up
+            results: dict[bool, list[float]] = {True: [], False: []}
+            for _ in range(args.requests // args.batch):
                 for on in (True, False):
-                    timed(ports[on], headers, 200)  # warm up
-                results: dict[bool, list[float]] = {True: [], False: []}
-                for _ in range(args.requests // args.batch):
-                    for on in (True, False):
-                        results[on].extend(timed(ports[on], headers, args.batch))
-            write_ms = insert_cost(env, 1000)
-        finally:
-            drop()
+                    results[on].extend(timed(ports[on], headers, args.batch))
+        write_ms = insert_cost(env, 1000)
 
     vendor = "postgresql" if url.startswith("postgres") else "sqlite"
     print(f"database: {vendor}; {args.requests} GET /api/me per setting over HTTP")

@@ -12,7 +12,6 @@ whether any event reached the receiver twice.
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,8 +21,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from scripts.bench_batch import Api  # noqa: E402
-from tests.server import free_port, manage, running_server, scratch_database  # noqa: E402
-from tests.webhooks.conftest import start_receiver  # noqa: E402
+from tests.receiver import start_receiver  # noqa: E402
+from tests.server import (  # noqa: E402
+    free_port,
+    running_server,
+    scratch_organization,
+    start_db_worker,
+)
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/test"
 
@@ -38,27 +42,6 @@ def succeeded(url: str) -> int:
     return row[0]
 
 
-def run_workers(count: int, env: dict[str, str], tmp: str) -> list[subprocess.Popen]:
-    return [
-        subprocess.Popen(
-            [
-                sys.executable,
-                "manage.py",
-                "db_worker",
-                "--no-startup-delay",
-                "--no-reload",
-                "--interval",
-                "0.1",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=Path(tmp, f"workers-{count}-{index}.log").open("w"),
-            stderr=subprocess.STDOUT,
-        )
-        for index in range(count)
-    ]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=500)
@@ -68,48 +51,34 @@ def main() -> None:
     receiver, receiver_server = start_receiver()
     receiver.answer(*[(200, "ok", args.receiver_ms / 1000)] * (args.events * 2))
     timings: dict[int, float] = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        url, drop = scratch_database(Path(tmp))
-        try:
-            env = {
-                **os.environ,
-                "DATABASE_URL": url,
-                "VAR_DIR": tmp,
-                "API_THROTTLE_RATE": "100000000/minute",
-                "LOG_LEVEL": "WARNING",
-            }
-            manage("migrate", "--noinput", env=env)
-            slug = manage("create_org", "Bench", env=env).stdout.strip()
-            key = manage("create_api_key", "--org", slug, "--scope", "admin", env=env)
-            port = free_port()
-            with running_server(env, port):
-                api = Api(port, key.stdout.strip())
-                assert api.post("/api/objects", {"api_name": "companies"})[0] == 201
-                assert api.post("/api/webhooks", {"url": receiver.url, "events": ["*"]})[0] == 201
-                done = 0
-                for workers in (1, 2):
-                    operations = [
-                        {"op": "create", "name": f"w{workers}-{index}"}
-                        for index in range(args.events)
-                    ]
-                    status, body = api.post(
-                        "/api/records/companies/batch", {"operations": operations}
-                    )
-                    assert status == 200, body
-                    started = time.perf_counter()
-                    processes = run_workers(workers, env, tmp)
-                    try:
-                        while succeeded(url) < done + args.events:
-                            time.sleep(0.02)
-                        timings[workers] = time.perf_counter() - started
-                    finally:
-                        for process in processes:
-                            process.terminate()
-                            process.wait()
-                    done += args.events
-        finally:
-            drop()
-            receiver_server.shutdown()
+    with tempfile.TemporaryDirectory() as tmp, scratch_organization(Path(tmp)) as (env, key):
+        port = free_port()
+        with running_server(env, port):
+            api = Api(port, key)
+            assert api.post("/api/objects", {"api_name": "companies"})[0] == 201
+            assert api.post("/api/webhooks", {"url": receiver.url, "events": ["*"]})[0] == 201
+            done = 0
+            for workers in (1, 2):
+                operations = [
+                    {"op": "create", "name": f"w{workers}-{index}"} for index in range(args.events)
+                ]
+                status, body = api.post("/api/records/companies/batch", {"operations": operations})
+                assert status == 200, body
+                started = time.perf_counter()
+                processes = [
+                    start_db_worker(env, Path(tmp, f"workers-{workers}-{index}.log"))
+                    for index in range(workers)
+                ]
+                try:
+                    while succeeded(env["DATABASE_URL"]) < done + args.events:
+                        time.sleep(0.02)
+                    timings[workers] = time.perf_counter() - started
+                finally:
+                    for process in processes:
+                        process.terminate()
+                        process.wait()
+                done += args.events
+    receiver_server.shutdown()
     twice = sum(
         1 for n in Counter(m.headers["webhook-id"] for m in receiver.received).values() if n > 1
     )

@@ -113,3 +113,38 @@ def scratch_database(var_dir: Path) -> tuple[str, Callable[[], None]]:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
     return f"{base}/{name}", drop
+
+
+@contextmanager
+def scratch_organization(var_dir: Path, *, scope: str = "admin") -> Iterator[tuple[dict, str]]:
+    """A new database of DATABASE_URL's kind, migrated, with one organization and a key of
+    `scope`: yields (the environment for child processes, the raw key); drops it after."""
+    url, drop = scratch_database(var_dir)
+    try:
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "VAR_DIR": str(var_dir),
+            "API_THROTTLE_RATE": "100000000/minute",
+            "LOG_LEVEL": "WARNING",
+        }
+        manage("migrate", "--noinput", env=env)
+        slug = manage("create_org", "Bench", env=env).stdout.strip()
+        key = manage("create_api_key", "--org", slug, "--scope", scope, env=env).stdout.strip()
+        yield env, key
+    finally:
+        drop()
+
+
+WORKER_COMMAND = [sys.executable, "manage.py", "db_worker", "--no-startup-delay", "--no-reload"]
+
+
+def start_db_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen:
+    """A `manage.py db_worker` process polling every 0.1 s, its output in `log_path`."""
+    return subprocess.Popen(  # noqa: S603 - our own manage.py
+        [*WORKER_COMMAND, "--interval", "0.1"],
+        cwd=ROOT,
+        env=env,
+        stdout=log_path.open("w"),
+        stderr=subprocess.STDOUT,
+    )

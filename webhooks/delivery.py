@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from webhooks.models import Attempt, Delivery, DeliveryStatus, Endpoint
 from webhooks.sending import SendResult, post, signature_header
-from webhooks.services import disable_endpoint
+from webhooks.services import create_test_event, disable_endpoint
 from webhooks.tasks import wake_workers
 
 GONE = 410
@@ -126,7 +126,10 @@ def record_attempt(delivery: Delivery, result: SendResult, *, started_at) -> Att
     delivery.save()
     # Then the endpoint's health, which may fail this delivery with the endpoint's others.
     if result.succeeded:
-        Endpoint.objects.filter(pk=delivery.endpoint_id).update(failing_since=None)
+        # Filtered, so that a healthy endpoint's row is not locked by every success.
+        Endpoint.objects.filter(pk=delivery.endpoint_id, failing_since__isnull=False).update(
+            failing_since=None
+        )
     elif result.status_code == GONE:
         disable_endpoint(delivery.endpoint_id, reason="The endpoint answered 410 Gone.")
     else:
@@ -143,3 +146,10 @@ def _note_failure(endpoint_id, now) -> None:
     ).exists()
     if stale:
         disable_endpoint(endpoint_id, reason=f"Every delivery failed for {days:g} days.")
+
+
+def send_test_event(endpoint: Endpoint) -> Delivery:
+    """A `webhook.test` event sent to the endpoint now; the delivery, with its attempt."""
+    delivery = create_test_event(endpoint)
+    attempt(Delivery.objects.select_related("endpoint", "event").get(pk=delivery.pk))
+    return Delivery.objects.select_related("event").get(pk=delivery.pk)

@@ -191,8 +191,11 @@ def record_events(sender: Any, *, changes: list[RecordChange], **kwargs: Any) ->
     _store(events)
 
 
+@transaction.atomic
 def create_test_event(endpoint: Endpoint) -> Delivery:
-    """A `webhook.test` event for this endpoint alone, with its pending delivery."""
+    """A `webhook.test` event for this endpoint alone, with its delivery claimed by the
+    caller, who sends it now; should the caller die mid-send, a worker takes over when the
+    claim's lease ends."""
     event = Event(org_id=endpoint.org_id, type=TEST_EVENT, created_at=timezone.now())
     event.payload = _payload(
         event,
@@ -200,9 +203,17 @@ def create_test_event(endpoint: Endpoint) -> Delivery:
         None,
     )
     event.save()
-    return Delivery.objects.create(
-        org_id=endpoint.org_id, endpoint=endpoint, event=event, next_attempt_at=timezone.now()
+    now = timezone.now()
+    lease_until = now + timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS)
+    delivery = Delivery.objects.create(
+        org_id=endpoint.org_id,
+        endpoint=endpoint,
+        event=event,
+        next_attempt_at=now,
+        lease_until=lease_until,
     )
+    transaction.on_commit(lambda: wake_workers(run_after=lease_until))
+    return delivery
 
 
 def _payload(event: Event, data: dict[str, Any], changes: dict | None) -> dict[str, Any]:

@@ -1,10 +1,6 @@
 """The webhooks API: `/api/webhooks` (endpoints, their deliveries) and `/api/events`."""
 
-from datetime import timedelta
-
 from django.conf import settings
-from django.db import transaction
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
@@ -17,8 +13,8 @@ from api.scopes import Scope
 from api.views import LIST_PARAMETERS, ApiView
 from records.serializers import DeletedRecordSerializer
 from webhooks import selectors, services
-from webhooks.delivery import attempt
-from webhooks.models import Delivery, DeliveryStatus
+from webhooks.delivery import send_test_event
+from webhooks.models import DeliveryStatus
 from webhooks.serializers import (
     DeliverySerializer,
     EndpointCreateSerializer,
@@ -27,7 +23,6 @@ from webhooks.serializers import (
     EndpointWithSecretSerializer,
     EventSerializer,
 )
-from webhooks.tasks import wake_workers
 
 TAGS = ["webhooks"]
 MANAGE = {"GET": Scope.READ, "*": Scope.ADMIN}
@@ -151,13 +146,7 @@ class WebhookTestView(ApiView):
     )
     def post(self, request, endpoint_id: str):
         endpoint = selectors.endpoint(org_id=request.auth.org_id, endpoint_id=endpoint_id)
-        lease_until = timezone.now() + timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS)
-        with transaction.atomic():
-            delivery = services.create_test_event(endpoint)
-            Delivery.objects.filter(pk=delivery.pk).update(lease_until=lease_until)
-            # Should this request die mid-send, a worker takes over when the lease ends.
-            transaction.on_commit(lambda: wake_workers(run_after=lease_until))
-        attempt(selectors.delivery(endpoint=endpoint, delivery_id=str(delivery.pk)))
+        delivery = send_test_event(endpoint)
         sent = selectors.delivery(endpoint=endpoint, delivery_id=str(delivery.pk))
         return Response(DeliverySerializer(sent).data)
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.receiver import start_receiver
 from tests.server import child_env, fetch, free_port, manage, running_server
-from tests.webhooks.conftest import start_receiver
 
 PACKAGE = "generated_recordbase_client"
 

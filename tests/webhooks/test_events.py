@@ -158,3 +158,25 @@ def test_a_batch_of_1000_writes_its_events_in_a_fixed_number_of_queries(
     creates(1, "warm")  # the first write of a process reads a few things once
     assert creates(10, "small") == creates(1000, "big")
     assert Event.objects.count() == 1011 and Delivery.objects.count() == 1011
+
+
+def test_the_receivers_guide_python_example_verifies_and_deduplicates(
+    schema, write_api, receiver, endpoint
+):
+    """The Python code of docs/webhooks.md, run on a real delivery."""
+    import re
+
+    from tests.server import ROOT
+
+    guide = (ROOT / "docs" / "webhooks.md").read_text()
+    code = re.search(r"```python\n(.*?)```", guide, re.S).group(1)
+    namespace = {"SECRET": endpoint["secret"]}
+    exec(compile(code, "docs/webhooks.md", "exec"), namespace)  # noqa: S102 - our own docs
+    write_api.post("/api/records/companies", {"name": "Acme"})
+    run_worker()
+    message = receiver.received[0]
+    body, headers = message.body.encode(), message.headers
+    assert namespace["handle"](body, headers) == 200
+    assert namespace["seen"] == {headers["webhook-id"]}
+    assert namespace["handle"](body, headers) == 200  # the retry is acknowledged, not redone
+    assert namespace["handle"](body.replace(b"Acme", b"Evil"), headers) == 400

@@ -4,7 +4,6 @@ loses nothing, and on PostgreSQL two workers share the work without sending anyt
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -13,8 +12,7 @@ import pytest
 from django.db import connection
 
 from tests.conftest import ApiClient
-from tests.server import ROOT
-from tests.webhooks.conftest import start_receiver
+from tests.server import start_db_worker
 from webhooks.models import Delivery
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -40,22 +38,7 @@ def start_worker(tmp_path: Path, name: str, **settings: str) -> subprocess.Popen
             **settings,
         }
     )
-    log = (tmp_path / f"{name}.log").open("w")
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "manage.py",
-            "db_worker",
-            "--no-startup-delay",
-            "--no-reload",
-            "--interval",
-            "0.1",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    return start_db_worker(env, tmp_path / f"{name}.log")
 
 
 def wait_for(condition, timeout: float = 30.0, what: str = "") -> None:
@@ -78,14 +61,6 @@ def stop(process: subprocess.Popen) -> None:
 
 
 @pytest.fixture
-def receiver_server():
-    receiver, server = start_receiver()
-    yield receiver
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture
 def admin(org, make_key):
     _, key = make_key(org, "admin")
     api = ApiClient(key)
@@ -93,8 +68,7 @@ def admin(org, make_key):
     return api
 
 
-def test_a_worker_killed_mid_send_loses_nothing(tmp_path, admin, receiver_server):
-    receiver = receiver_server
+def test_a_worker_killed_mid_send_loses_nothing(tmp_path, admin, receiver):
     receiver.answer((200, "too late", 30.0))  # the first send hangs until the worker is gone
     endpoint = admin.post("/api/webhooks", {"url": receiver.url, "events": ["*"]}).data
     admin.post("/api/records/companies", {"name": "Acme"})
@@ -122,8 +96,7 @@ def test_a_worker_killed_mid_send_loses_nothing(tmp_path, admin, receiver_server
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SKIP LOCKED needs PostgreSQL")
-def test_two_workers_deliver_500_events_each_once(tmp_path, admin, receiver_server):
-    receiver = receiver_server
+def test_two_workers_deliver_500_events_each_once(tmp_path, admin, receiver):
     admin.post("/api/webhooks", {"url": receiver.url, "events": ["*"]})
     operations = [{"op": "create", "name": f"c{index}"} for index in range(500)]
     assert admin.post("/api/records/companies/batch", {"operations": operations}).status == 200

@@ -1,0 +1,45 @@
+"""Events are kept 30 days (WEBHOOK_EVENT_RETENTION_DAYS) and purged by a daily task."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from tests.webhooks.conftest import run_worker
+from webhooks.models import Attempt, Delivery, Event
+from webhooks.tasks import purge_old_events
+
+pytestmark = pytest.mark.django_db
+
+
+def test_old_events_go_with_their_deliveries(schema, write_api, endpoint, receiver):
+    for name in ("old", "new"):
+        write_api.post("/api/records/companies", {"name": name})
+    run_worker()
+    old = Event.objects.get(payload__data__name="old")
+    Event.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=31))
+    purge_old_events.call()
+    assert list(Event.objects.values_list("payload__data__name", flat=True)) == ["new"]
+    assert Delivery.objects.count() == 1 and Attempt.objects.count() == 1
+    assert [e["data"]["name"] for e in write_api.get("/api/events").data] == ["new"]
+    # ...and the task queued itself for tomorrow.
+    queued = DBTaskResult.objects.get(task_path=purge_old_events.module_path, status="READY")
+    assert timedelta(hours=23) < queued.run_after - timezone.now() <= timedelta(days=1)
+
+
+def test_the_purge_is_scheduled_once(capsys):
+    call_command("schedule_event_purge")
+    call_command("schedule_event_purge")
+    out = capsys.readouterr().out
+    assert "Queued the daily purge" in out and "already queued" in out
+    assert DBTaskResult.objects.filter(task_path=purge_old_events.module_path).count() == 1
+
+
+def test_the_purge_command(schema, write_api, capsys):
+    write_api.post("/api/records/companies", {"name": "old"})
+    Event.objects.update(created_at=timezone.now() - timedelta(days=3))
+    call_command("purge_events", "--days", "2")
+    assert Event.objects.count() == 0
+    assert "Deleted 1 rows older than 2 days." in capsys.readouterr().out
