@@ -77,13 +77,13 @@ class EndpointAdmin(admin.ModelAdmin):
         return False  # through the API, which shows the new secret once
 
     def save_model(self, request, obj, form, change):
-        changes = {name: form.cleaned_data[name] for name in ("description", "active")}
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
         services.update_endpoint(obj, changes=changes)
 
     def delete_model(self, request, obj):
         services.delete_endpoint(obj)
 
-    @admin.action(description="Send a test event to the selected endpoints")
+    @admin.action(description="Send a test event to the selected endpoints", permissions=["change"])
     def send_test_event(self, request, queryset):
         for endpoint in queryset:
             delivery = send_test_event(endpoint)
@@ -147,9 +147,13 @@ class DeliveryAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
-        return False
+        return False  # a delivery's log is not edited
 
-    @admin.action(description="Retry the selected deliveries now", permissions=["view"])
+    def has_retry_permission(self, request) -> bool:
+        """Retrying sends a request: staff who may change the endpoints may retry."""
+        return request.user.has_perm("webhooks.change_endpoint")
+
+    @admin.action(description="Retry the selected deliveries now", permissions=["retry"])
     def retry_selected(self, request, queryset):
         deliveries = list(queryset)
         for delivery in deliveries:

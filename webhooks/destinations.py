@@ -5,6 +5,8 @@ answer that changes in between cannot redirect it."""
 
 import ipaddress
 import socket
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -13,6 +15,11 @@ from django.conf import settings
 from api.exceptions import InvalidInputError
 
 MAX_URL_LENGTH = 2000
+_resolver = ThreadPoolExecutor(max_workers=4, thread_name_prefix="webhook-dns")
+# IPv6 ranges that carry an IPv4 address inside (NAT64, 6to4): the IPv4 one is what is reached.
+NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+SIX_TO_FOUR = ipaddress.ip_network("2002::/16")
+GLOBAL_UNICAST = ipaddress.ip_network("2000::/3")
 
 
 class UnsafeDestinationError(InvalidInputError):
@@ -42,9 +49,13 @@ def check_url(url: str) -> None:
 def resolve(url: str) -> Destination:
     """The URL's destination, with the address to connect to; refused when not allowed."""
     scheme, host, port, target = _parse(url)
+    # getaddrinfo has no timeout of its own: wait for it at most the send timeout.
+    lookup = _resolver.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError):
+        infos = lookup.result(timeout=settings.WEBHOOK_TIMEOUT_SECONDS)
+    except FutureTimeout:
+        raise UnsafeDestinationError(f"resolving '{host}' timed out.") from None
+    except (OSError, UnicodeError):
         raise UnsafeDestinationError(f"the host '{host}' does not resolve.") from None
     addresses = [info[4][0] for info in infos]
     if not settings.WEBHOOK_ALLOW_PRIVATE_URLS:
@@ -73,6 +84,10 @@ def _parse(url: str) -> tuple[str, str, int, str]:
         raise UnsafeDestinationError("credentials in the URL are not supported.")
     if any(ord(char) < 33 for char in url):
         raise UnsafeDestinationError("the URL contains spaces or control characters.")
+    if not url.isascii():
+        raise UnsafeDestinationError(
+            "the URL must be ASCII: percent-encode the path, write the host in punycode."
+        )
     target = parts.path or "/"
     if parts.query:
         target += "?" + parts.query
@@ -82,6 +97,22 @@ def _parse(url: str) -> tuple[str, str, int, str]:
 
 def _is_public(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%")[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None:
+            return _is_public(str(embedded))
+        if ip not in GLOBAL_UNICAST:  # site-local, IPv4-compatible and other legacy forms
+            return False
     return ip.is_global and not ip.is_multicast
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if any(ip in network for network in NAT64):
+        return ipaddress.IPv4Address(ip.packed[-4:])
+    if ip.packed[:12] == bytes(8) + b"\xff\xff\x00\x00":  # SIIT, ::ffff:0:a.b.c.d
+        return ipaddress.IPv4Address(ip.packed[-4:])
+    if ip in SIX_TO_FOUR:
+        return ip.sixtofour
+    return None

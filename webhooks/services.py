@@ -20,7 +20,7 @@ from records.representation import record_payloads, time_text
 from records.signals import RECORD_EVENT_TYPES, UPDATED, RecordChange
 from records.values import ObjectSchema
 from webhooks.destinations import check_url
-from webhooks.models import Delivery, DeliveryStatus, Endpoint, Event, event_public_id
+from webhooks.models import Attempt, Delivery, DeliveryStatus, Endpoint, Event, event_public_id
 from webhooks.tasks import wake_workers
 
 TEST_EVENT = "webhook.test"
@@ -76,10 +76,10 @@ def update_endpoint(endpoint: Endpoint, *, changes: dict[str, Any]) -> Endpoint:
     if "description" in changes:
         endpoint.description = changes["description"]
     if "active" in changes:
-        endpoint.active = changes["active"]
-        if endpoint.active:
+        if changes["active"] and not endpoint.active:  # turned back on: a fresh start
             endpoint.disabled_reason, endpoint.disabled_at = "", None
             endpoint.failing_since = None
+        endpoint.active = changes["active"]
     endpoint.save()
     return endpoint
 
@@ -167,27 +167,25 @@ def subscribes(endpoint: Endpoint, *, event_type: str, object_name: str) -> bool
 def record_events(sender: Any, *, changes: list[RecordChange], **kwargs: Any) -> None:
     """Listens to records' domain signal: one Event per change and one Delivery per endpoint
     that wants it, written with bulk statements in the transaction of the change itself."""
-    by_object: dict[UUID, list[RecordChange]] = defaultdict(list)
-    for change in changes:
-        by_object[change.record.object_id].append(change)
     now = timezone.now()
-    events: list[Event] = []
-    for group in by_object.values():
-        schema = group[0].schema or ObjectSchema.of(group[0].record.object)
+    # Made in the order of the changes, so that their time-ordered ids keep that order.
+    events = [
+        Event(org_id=change.record.org_id, type=change.type, created_at=now) for change in changes
+    ]
+    by_object: dict[UUID, list[int]] = defaultdict(list)
+    for index, change in enumerate(changes):
+        by_object[change.record.object_id].append(index)
+    for indexes in by_object.values():
+        first = changes[indexes[0]]
+        schema = first.schema or ObjectSchema.of(first.record.object)
         payloads = record_payloads(
-            [change.record for change in group], schema, meta=True, fields=True
+            [changes[i].record for i in indexes], schema, meta=True, fields=True
         )
-        for change, data in zip(group, payloads, strict=True):
-            event = Event(
-                org_id=change.record.org_id,
-                type=change.type,
-                object_name=schema.obj.api_name,
-                record_id=str(change.record.pk),
-                created_at=now,
-            )
+        for index, data in zip(indexes, payloads, strict=True):
+            event, change = events[index], changes[index]
+            event.object_name = schema.obj.api_name
+            event.record_id = str(change.record.pk)
             event.payload = _payload(event, data, _changes(change, schema))
-            events.append(event)
-    events.sort(key=lambda event: event.id)
     _store(events)
 
 
@@ -212,7 +210,7 @@ def create_test_event(endpoint: Endpoint) -> Delivery:
         next_attempt_at=now,
         lease_until=lease_until,
     )
-    transaction.on_commit(lambda: wake_workers(run_after=lease_until))
+    wake_workers(run_after=lease_until)
     return delivery
 
 
@@ -252,15 +250,21 @@ def _store(events: list[Event]) -> None:
     Event.objects.bulk_create(events)
     org_id = events[0].org_id
     endpoints = list(for_org(Endpoint, org_id=org_id).filter(active=True))
+    first_attempt = timedelta(seconds=settings.WEBHOOK_RETRY_SCHEDULE[0])
     deliveries = [
-        Delivery(org_id=org_id, endpoint=endpoint, event=event, next_attempt_at=event.created_at)
+        Delivery(
+            org_id=org_id,
+            endpoint=endpoint,
+            event=event,
+            next_attempt_at=event.created_at + first_attempt,
+        )
         for event in events
         for endpoint in endpoints
         if subscribes(endpoint, event_type=event.type, object_name=event.object_name)
     ]
     if deliveries:
         Delivery.objects.bulk_create(deliveries)
-        transaction.on_commit(wake_workers)
+        wake_workers(run_after=deliveries[0].next_attempt_at if first_attempt else None)
 
 
 # -- deliveries --------------------------------------------------------------------------------
@@ -269,19 +273,27 @@ def _store(events: list[Event]) -> None:
 @transaction.atomic
 def retry_delivery(delivery: Delivery) -> Delivery:
     """Queues a new attempt now, whatever the delivery's state; a failed delivery is pending
-    again, with the rest of the schedule ahead of it."""
+    again, with the rest of the schedule ahead of it. A delivery being sent right now keeps
+    its worker's claim: that send is the new attempt."""
     delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
+    now = timezone.now()
+    if delivery.lease_until is not None and delivery.lease_until > now:
+        return delivery
     delivery.status = DeliveryStatus.PENDING
-    delivery.next_attempt_at = timezone.now()
+    delivery.next_attempt_at = now
     delivery.lease_until = None
     delivery.save()
-    transaction.on_commit(wake_workers)
+    wake_workers()
     return delivery
 
 
+@transaction.atomic
 def purge_events(*, older_than_days: int | None = None) -> int:
-    """Deletes events (and their deliveries and attempts) past the retention period."""
+    """Deletes events past the retention period with their deliveries and attempts: three
+    DELETE statements, nothing loaded into memory. The number of events deleted."""
     days = settings.WEBHOOK_EVENT_RETENTION_DAYS if older_than_days is None else older_than_days
     cutoff = timezone.now() - timedelta(days=days)
-    deleted, _ = Event.objects.filter(created_at__lt=cutoff).delete()
-    return deleted
+    old = Event.objects.filter(created_at__lt=cutoff)
+    Attempt.objects.filter(delivery__event__in=old.values("id"))._raw_delete("default")
+    Delivery.objects.filter(event__in=old.values("id"))._raw_delete("default")
+    return old._raw_delete("default")

@@ -142,7 +142,9 @@ def unarchive_record(*, record: Record) -> Record:
 
 @transaction.atomic
 def delete_record(*, record: Record) -> None:
-    """Deletes the record and clears every relationship value that pointed at it."""
+    """Deletes the record and clears every relationship value that pointed at it. Locked
+    first, so that of two concurrent deletes one deletes and the other finds nothing."""
+    record = lock_record(record)
     unlinked = rewrite_references(
         org_id=record.org_id, target=record.object, replacements={str(record.pk): None}
     )

@@ -18,7 +18,9 @@ from api.tenancy import for_org
 from records.field_types import FIELD_TYPES, FieldOptionsError
 from records.models import Field, Object, Record, UniqueValue
 from records.services.unique_values import unique_token
+from records.signals import send_changes, updated
 from records.tasks import schedule_index_build, schedule_index_drop, schedule_index_rebuild
+from records.values import ObjectSchema
 
 API_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 RESERVED_FIELD_NAMES = {"id", "name", "created_at", "updated_at", "archived", "archived_at"}
@@ -346,12 +348,17 @@ def delete_field(*, field: Field) -> None:
     """Deletes the definition and clears the field from every record of its object."""
     if field.is_system:
         raise ConflictError(f"'{field.api_name}' is a system field and cannot be deleted.")
-    records = list(_records_with_value(field).only("id", "values", "version"))
+    schema = ObjectSchema.of(field.object)  # with the field, so the events say it went
+    records = list(_records_with_value(field))
     now = timezone.now()
+    changes = []
     for record in records:
+        before = dict(record.values)
         record.values.pop(field.key, None)
         record.version += 1
         record.updated_at = now
+        changes.append(updated(record, name=record.name, values=before, schema=schema))
     Record.objects.bulk_update(records, ["values", "version", "updated_at"], batch_size=500)
+    send_changes(changes)
     schedule_index_drop(field)
     field.delete()

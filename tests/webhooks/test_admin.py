@@ -66,3 +66,25 @@ def test_turning_an_endpoint_off_in_the_admin(staff, endpoint, admin_api):
     assert response.status_code == 302
     shown = admin_api.get(f"/api/webhooks/{endpoint['id']}").data
     assert shown["active"] is False and shown["description"] == "paused"
+
+
+def test_view_only_staff_cannot_send_or_retry(org, write_api, endpoint, receiver):
+    from django.contrib.auth.models import Permission, User
+
+    from tests.conftest import STAFF_PASSWORD, admin_login
+
+    viewer = User.objects.create_user("viewer", password=STAFF_PASSWORD, is_staff=True)
+    viewer.user_permissions.set(Permission.objects.filter(codename__startswith="view_"))
+    from accounts.services import add_member
+
+    add_member(org=org, user=viewer)
+    staff = admin_login("viewer")
+    page = staff.get("/admin/webhooks/endpoint/").content.decode()
+    assert receiver.url in page and "send_test_event" not in page
+    response = staff.post(
+        "/admin/webhooks/endpoint/",
+        {"action": "send_test_event", "_selected_action": [endpoint["id"]]},
+    )
+    assert response.status_code in (200, 302)
+    assert receiver.received == []
+    assert "retry_selected" not in staff.get("/admin/webhooks/delivery/").content.decode()

@@ -56,6 +56,19 @@ def create(api, url):
             "https://[::ffff:192.168.0.1]/",
             "'::ffff:192.168.0.1' resolves to ::ffff:192.168.0.1, which is not a public address.",
         ),
+        (
+            "https://[64:ff9b::a9fe:a9fe]/",
+            "'64:ff9b::a9fe:a9fe' resolves to 64:ff9b::a9fe:a9fe, which is not a public address.",
+        ),
+        (
+            "https://[::ffff:0:a00:5]/",
+            "'::ffff:0:a00:5' resolves to ::ffff:0:a00:5, which is not a public address.",
+        ),
+        ("https://[fec0::1]/", "'fec0::1' resolves to fec0::1, which is not a public address."),
+        (
+            "https://[2002:c0a8:101::1]/",
+            "'2002:c0a8:101::1' resolves to 2002:c0a8:101::1, which is not a public address.",
+        ),
         ("ftp://example.com/", "the URL must start with https://."),
         ("https://user:pw@example.com/", "credentials in the URL are not supported."),
         ("https:///nohost", "the URL has no host."),

@@ -9,7 +9,7 @@ from django_tasks_db.models import DBTaskResult
 
 from tests.webhooks.conftest import run_worker
 from webhooks.models import Attempt, Delivery, Event
-from webhooks.tasks import purge_old_events
+from webhooks.tasks import purge_old_events, sweep_deliveries
 
 pytestmark = pytest.mark.django_db
 
@@ -29,12 +29,22 @@ def test_old_events_go_with_their_deliveries(schema, write_api, endpoint, receiv
     assert timedelta(hours=23) < queued.run_after - timezone.now() <= timedelta(days=1)
 
 
-def test_the_purge_is_scheduled_once(capsys):
-    call_command("schedule_event_purge")
-    call_command("schedule_event_purge")
+def test_the_periodic_tasks_are_scheduled_once(capsys):
+    call_command("schedule_webhook_tasks")
+    call_command("schedule_webhook_tasks")
     out = capsys.readouterr().out
-    assert "Queued the daily purge" in out and "already queued" in out
-    assert DBTaskResult.objects.filter(task_path=purge_old_events.module_path).count() == 1
+    assert "Queued: sweep_deliveries, purge_old_events." in out
+    assert "already queued" in out
+    for periodic in (purge_old_events, sweep_deliveries):
+        assert DBTaskResult.objects.filter(task_path=periodic.module_path).count() == 1
+
+
+def test_the_sweep_sends_what_is_due_and_runs_again(schema, write_api, endpoint, receiver):
+    write_api.post("/api/records/companies", {"name": "a"})
+    assert sweep_deliveries.call() == 1
+    assert len(receiver.received) == 1
+    queued = DBTaskResult.objects.get(task_path=sweep_deliveries.module_path, status="READY")
+    assert timedelta(seconds=50) < queued.run_after - timezone.now() <= timedelta(minutes=1)
 
 
 def test_the_purge_command(schema, write_api, capsys):
