@@ -39,7 +39,7 @@ install: $(VENV)/.installed
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py bootstrap_demo --host $(HOST) --port $(PORT)
-	@$(PY) manage.py schedule_webhook_tasks
+	@$(PY) manage.py schedule_periodic_tasks
 	@# The worker runs beside the server and stops with it.
 	@$(PY) manage.py db_worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \

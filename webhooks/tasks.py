@@ -45,6 +45,22 @@ def purge_old_events() -> int:
         purge_old_events.using(run_after=timezone.now() + timedelta(days=1)).enqueue()
 
 
+@task
+def prune_finished_wake_ups() -> int:
+    """Deletes the finished rows of the wake-up and sweep tasks (every write that has a
+    webhook to send queues one) a day after they ran, then runs again in a day."""
+    from django_tasks_db.models import DBTaskResult
+
+    try:
+        paths = [deliver_due_webhooks.module_path, sweep_deliveries.module_path]
+        finished = DBTaskResult.objects.finished().filter(
+            task_path__in=paths, finished_at__lt=timezone.now() - timedelta(days=1)
+        )
+        return finished._raw_delete(finished.db)
+    finally:
+        prune_finished_wake_ups.using(run_after=timezone.now() + timedelta(days=1)).enqueue()
+
+
 def wake_workers(*, run_after: datetime | None = None) -> None:
     """Asks a worker to send what is due (at `run_after`, or now)."""
     if run_after is None:
@@ -54,12 +70,21 @@ def wake_workers(*, run_after: datetime | None = None) -> None:
 
 
 def schedule_periodic_tasks() -> list[str]:
-    """Starts the sweep and the daily purge unless they are already queued or running; the
-    names of those it started."""
+    """Starts every periodic task (the sweep, the daily purges) unless it is already queued
+    or running; the names of those it started. The request log's purge belongs to the api
+    app, but this is the one place that knows them all."""
     from django_tasks_db.models import DBTaskResult
 
+    from api.tasks import purge_old_request_logs
+
     started = []
-    for periodic in (sweep_deliveries, purge_old_events):
+    periodic_tasks = (
+        sweep_deliveries,
+        purge_old_events,
+        prune_finished_wake_ups,
+        purge_old_request_logs,
+    )
+    for periodic in periodic_tasks:
         queued = DBTaskResult.objects.filter(
             task_path=periodic.module_path, status__in=["READY", "RUNNING"]
         ).exists()

@@ -9,7 +9,12 @@ from django_tasks_db.models import DBTaskResult
 
 from tests.webhooks.conftest import run_worker
 from webhooks.models import Attempt, Delivery, Event
-from webhooks.tasks import purge_old_events, sweep_deliveries
+from webhooks.tasks import (
+    deliver_due_webhooks,
+    prune_finished_wake_ups,
+    purge_old_events,
+    sweep_deliveries,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -30,13 +35,37 @@ def test_old_events_go_with_their_deliveries(schema, write_api, endpoint, receiv
 
 
 def test_the_periodic_tasks_are_scheduled_once(capsys):
-    call_command("schedule_webhook_tasks")
-    call_command("schedule_webhook_tasks")
+    call_command("schedule_periodic_tasks")
+    call_command("schedule_periodic_tasks")
     out = capsys.readouterr().out
-    assert "Queued: sweep_deliveries, purge_old_events." in out
+    assert (
+        "Queued: sweep_deliveries, purge_old_events, prune_finished_wake_ups, "
+        "purge_old_request_logs." in out
+    )
     assert "already queued" in out
-    for periodic in (purge_old_events, sweep_deliveries):
+    for periodic in (purge_old_events, sweep_deliveries, prune_finished_wake_ups):
         assert DBTaskResult.objects.filter(task_path=periodic.module_path).count() == 1
+
+
+def test_finished_wake_ups_are_pruned_after_a_day(schema, write_api, endpoint, receiver):
+    write_api.post("/api/records/companies", {"name": "a"})
+    wake_ups = DBTaskResult.objects.filter(task_path=deliver_due_webhooks.module_path)
+    assert wake_ups.count() == 1
+    wake_ups.update(status="SUCCESSFUL", finished_at=timezone.now() - timedelta(days=2))
+    assert prune_finished_wake_ups.call() == 1
+    assert not wake_ups.exists()
+
+
+def test_old_request_logs_are_purged_daily(read_api, settings):
+    from api.models import RequestLog
+    from api.tasks import purge_old_request_logs
+
+    settings.API_REQUEST_LOG_ENABLED = True
+    read_api.get("/api/me")
+    RequestLog.objects.update(created_at=timezone.now() - timedelta(days=15))
+    read_api.get("/api/me")
+    assert purge_old_request_logs.call() == 1
+    assert RequestLog.objects.count() == 1
 
 
 def test_the_sweep_sends_what_is_due_and_runs_again(schema, write_api, endpoint, receiver):

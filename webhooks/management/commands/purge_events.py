@@ -7,7 +7,7 @@ from webhooks.services import purge_events
 class Command(BaseCommand):
     help = (
         "Deletes webhook events (with their deliveries and attempts) older than "
-        "WEBHOOK_EVENT_RETENTION_DAYS. `make run` schedules it daily (schedule_webhook_tasks)."
+        "WEBHOOK_EVENT_RETENTION_DAYS. `make run` schedules it daily (schedule_periodic_tasks)."
     )
 
     def add_arguments(self, parser):
