@@ -24,6 +24,22 @@ def create_company(api, name="Acme"):
     return response.data
 
 
+def read_request(conn: socket.socket) -> None:
+    """Reads the whole request (headers, then Content-Length bytes): closing a socket with
+    unread input resets the connection, and the client would never see the answer."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += conn.recv(65536)
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":", 1)[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    while len(body) < length:
+        body += conn.recv(65536)
+
+
 def raw_server(handler) -> tuple[socket.socket, str]:
     """A bare TCP server on 127.0.0.1 that runs `handler(conn)` for each connection."""
     listener = socket.create_server(("127.0.0.1", 0))
@@ -44,7 +60,7 @@ def test_a_nul_in_an_answer_is_logged_and_the_others_still_go(
     schema, admin_api, write_api, receiver
 ):
     def answer(conn):
-        conn.recv(65536)
+        read_request(conn)
         conn.sendall(b"HTTP/1.1 500 Oops\r\nContent-Length: 10\r\n\r\nok\x00binary")
         conn.close()
 
@@ -129,7 +145,7 @@ def test_a_receiver_that_trickles_its_answer_times_out(schema, write_api, admin_
     settings.WEBHOOK_RETRY_SCHEDULE = [0, 3600]
 
     def trickle(conn):
-        conn.recv(65536)
+        read_request(conn)
         conn.sendall(b"HTTP/1.1 200 OK\r\n")
         for _ in range(20):
             time.sleep(0.2)
