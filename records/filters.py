@@ -17,13 +17,14 @@ from django import forms
 from django.db import connection
 from django.db.models import F, FloatField, Q, Value, lookups
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, Right, StrIndex, Substr
+from django.db.models.functions import Cast, Right, Substr
 from django.utils.dateparse import parse_datetime
 
 from api.exceptions import BadRequestError, InvalidParameterError
 from records.field_types import FIELD_TYPES, FieldValueError
 from records.field_types.base import ALL_OPERATORS, ORDERED
 from records.field_types.temporal import utc_text
+from records.lookups import CaseSensitiveContains, TrigramIContains
 from records.models import Field
 from records.ordering import FIELD_PREFIX
 
@@ -129,7 +130,7 @@ def condition(target: Target, operator: str, values: list[Any]) -> Q:
     if operator == "contains":
         return _text_contains(text, needle)
     if operator == "icontains":
-        return Q(lookups.IContains(text, needle))
+        return Q(TrigramIContains(text, needle))
     if operator == "startswith":
         return Q(lookups.Exact(Substr(text, 1, len(needle)), Value(needle)))
     if operator == "endswith":
@@ -138,8 +139,7 @@ def condition(target: Target, operator: str, values: list[Any]) -> Q:
 
 
 def _text_contains(text, needle: str) -> Q:
-    # StrIndex (strpos / instr) is case-sensitive on every database; LIKE is not on SQLite.
-    return Q(lookups.GreaterThan(StrIndex(text, Value(needle)), 0))
+    return Q(CaseSensitiveContains(text, needle))
 
 
 def _equal(target: Target, values: list[Any]) -> Q:

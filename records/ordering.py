@@ -25,12 +25,21 @@ def _sortable(field) -> bool:
     return field.type not in ("json", "multi_select", "relationship")
 
 
+# Columns that are never NULL: ordered plainly, so that the btree indexes on them serve the
+# order (`id DESC NULLS LAST` is a different order to the planner and no index serves it).
+NOT_NULL_SORT_KEYS = ("id", "created_at", "updated_at", "name")
+
+
 def ordering(schema, sort: list[SortKey]) -> list[OrderBy]:
     order: list[OrderBy] = []
     for key in sort:
         expression = _expression(schema, key.key)
+        # Empty custom values sort last either way.
+        nulls_last = True if key.key not in NOT_NULL_SORT_KEYS else None
         order.append(
-            expression.desc(nulls_last=True) if key.descending else expression.asc(nulls_last=True)
+            expression.desc(nulls_last=nulls_last)
+            if key.descending
+            else expression.asc(nulls_last=nulls_last)
         )
     if not any(key.key == "id" for key in sort):
         first_descending = sort[0].descending if sort else True

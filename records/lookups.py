@@ -1,0 +1,24 @@
+"""Substring lookups that PostgreSQL's trigram indexes can serve, with the same answers on
+SQLite.
+
+Django's `icontains` on PostgreSQL is `UPPER(x) LIKE UPPER(pattern)`, which no index serves;
+`x ILIKE pattern` folds case the same way and a `gin_trgm_ops` index serves it. `contains` is
+`LIKE` on PostgreSQL (case-sensitive there, and indexable) but `instr` on SQLite, whose LIKE
+ignores ASCII case.
+"""
+
+from django.db.models import lookups
+
+
+class TrigramIContains(lookups.IContains):
+    def as_postgresql(self, compiler, connection):
+        lhs_sql, lhs_params = self.process_lhs(compiler, connection)
+        rhs_sql, rhs_params = self.process_rhs(compiler, connection)
+        return f"({lhs_sql})::text ILIKE {rhs_sql}", (*lhs_params, *rhs_params)
+
+
+class CaseSensitiveContains(lookups.Contains):
+    def as_sqlite(self, compiler, connection):
+        lhs_sql, lhs_params = self.process_lhs(compiler, connection)
+        # The raw needle, not the LIKE pattern process_rhs would build.
+        return f"instr({lhs_sql}, %s) > 0", (*lhs_params, self.rhs)
