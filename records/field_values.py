@@ -1,43 +1,63 @@
 """Distinct values of one field with their counts, most frequent first, ties by value; records
 without a value count as one `null` entry. Filterable and paginated like the list."""
 
-from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, F, FloatField, QuerySet, TextField, Value
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 
 from api.query import Window
+from records import value_index
 from records.field_types import FIELD_TYPES
+from records.field_types.numeric import MAX_SAFE_INTEGER
 from records.models import Field, Record
 from records.values import ObjectSchema, linked_records
-
-
-def _is_list(field: Field) -> bool:
-    return field.type == "multi_select" or (
-        field.type == "relationship" and bool(field.options.get("many"))
-    )
-
-
-def _sort_key(item: tuple[Any, int]) -> tuple:
-    value, count = item
-    # Most frequent first; ties by value, with the empty entry after the values.
-    return (-count, value is None, str(value) if value is not None else "")
 
 
 def value_counts(
     records: QuerySet[Record], field: Field, window: Window
 ) -> tuple[list[tuple[Any, int]], int]:
-    """(page of (value, count), number of distinct values)."""
-    if _is_list(field):
-        # Each option (or link) of a list counts once per record: counted here, in one pass.
-        counts: Counter = Counter()
-        for values in records.values_list("values", flat=True).iterator():
-            items = values.get(field.key) or []
-            counts.update(items if items else [None])
-        ordered = sorted(counts.items(), key=_sort_key)
-        return ordered[window.offset : window.offset + window.limit], len(ordered)
+    """(page of (value, count), number of distinct values, the empty entry included)."""
+    if value_index.column(field) is None:
+        return _stored_value_counts(records, field, window)
+    rows = value_index.rows_of(field).filter(record_id__in=records.order_by().values("id"))
+    kind = "words" if FIELD_TYPES[field.type].substring_indexed else value_index.column(field)
+    # Each option of a list counts once per record, as each record's one value does; the
+    # records without any value are one more row, whose value is NULL (none when there are
+    # no such records: HAVING).
+    counted = rows.order_by().values(value=F(kind)).annotate(count=Count("record_id"))
+    output = FloatField() if kind == "number" else TextField()
+    empty = (
+        records.order_by()
+        .exclude(id__in=rows.values("record_id"))
+        .values(value=Value(None, output_field=output))
+        .annotate(count=Count("id"))
+        .filter(count__gt=0)
+    )
+    entries = counted.union(empty, all=True)
+    total = entries.count()
+    # Most frequent first; ties by value, the empty entry after the values.
+    page = entries.order_by("-count", F("value").asc(nulls_last=True))[
+        window.offset : window.offset + window.limit
+    ]
+    return [(_typed(field, row["value"]), row["count"]) for row in page], total
+
+
+def _typed(field: Field, value: Any) -> Any:
+    """An index value as the API shows the field's values: integral numbers as integers,
+    booleans as booleans."""
+    if isinstance(value, float) and value.is_integer() and abs(value) <= MAX_SAFE_INTEGER:
+        return int(value)
+    if value is not None and FIELD_TYPES[field.type].sort_as == "boolean":
+        return value == "true"
+    return value
+
+
+def _stored_value_counts(
+    records: QuerySet[Record], field: Field, window: Window
+) -> tuple[list[tuple[Any, int]], int]:
+    """For fields the value index leaves out (long_text): grouped on the stored JSON."""
     # Text as stored (SQLite would decode JSON-looking strings); numbers and booleans typed.
     typed = FIELD_TYPES[field.type].sort_as in ("number", "boolean")
     expression = KeyTransform if typed else KeyTextTransform

@@ -10,22 +10,23 @@ import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import django_filters
 from django import forms
 from django.db import connection
 from django.db.models import F, FloatField, Q, Value, lookups
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast, Right, Substr
+from django.db.models.functions import Cast, Lower, Right, Substr
 from django.utils.dateparse import parse_datetime
 
 from api.exceptions import BadRequestError, InvalidParameterError
+from records import value_index
 from records.field_types import FIELD_TYPES, FieldValueError
 from records.field_types.base import ALL_OPERATORS, ORDERED
 from records.field_types.temporal import utc_text
 from records.lookups import CaseSensitiveContains, TrigramIContains
-from records.models import Field
+from records.models import Field, Record
 from records.ordering import FIELD_PREFIX
 
 LIST_OPERATORS = ("in",)
@@ -95,6 +96,14 @@ class Target:
         )
 
 
+class Condition(NamedTuple):
+    """One parsed filter: `target operator values`, values in stored form."""
+
+    target: Target
+    operator: str
+    values: list[Any]
+
+
 ORDERED_LOOKUPS = {
     "lt": lookups.LessThan,
     "lte": lookups.LessThanOrEqual,
@@ -105,32 +114,43 @@ ORDERED_LOOKUPS = {
 
 def condition(target: Target, operator: str, values: list[Any]) -> Q:
     """The Q for one filter: `target operator values`, values already in stored form.
-    `not` also matches records without a value (they are not equal to it)."""
+    `not` also matches records without a value (they are not equal to it). Custom fields are
+    matched through the value index where it answers exactly (records.value_index), else on
+    the stored JSON."""
     if operator == "isnull":
         return ~target.has_value() if values[0] else target.has_value()
+    field = target.field
     if target.is_many():
         # multi_select: "" and contains mean "has this option"; a many-relationship: ""
-        # means "links to this record". Matched on the stored JSON text of the list, which
-        # SQLite keeps as Python wrote it (non-ASCII escaped) and PostgreSQL as characters.
-        escape = connection.vendor != "postgresql"
-        has = Q()
-        for value in values:
-            has |= _text_contains(target.text(), json.dumps(value, ensure_ascii=escape))
+        # means "links to this record".
+        has = _has_any(target, values)
         return (~has | ~target.has_value()) if operator == "not" else has
     if operator in ("", "in", "not"):
         equal = _equal(target, values)
         return (~equal | ~target.has_value()) if operator == "not" else equal
     if operator in ORDERED_LOOKUPS:
         value = values[0]
+        if field is not None and value_index.serves(field, [value]):
+            return value_index.matching(field, operator, value)
         if target.numeric():
             value = float(value)
         return Q(ORDERED_LOOKUPS[operator](target.comparable(), value))
     needle = str(values[0])
     text = target.text()
-    if operator == "contains":
-        return _text_contains(text, needle)
-    if operator == "icontains":
-        return Q(TrigramIContains(text, needle))
+    if operator in ("contains", "icontains"):
+        lookup = CaseSensitiveContains if operator == "contains" else TrigramIContains
+        if target.key == "name":
+            # On the folded name, which the trigram index covers; `contains` then also
+            # compares the name itself, case and all.
+            folded = Q(CaseSensitiveContains(F("name_folded"), Lower(Value(needle))))
+            return (
+                folded & Q(CaseSensitiveContains(text, needle))
+                if lookup is not TrigramIContains
+                else folded
+            )
+        if field is not None and FIELD_TYPES[field.type].substring_indexed:
+            return value_index.matching_words(field, lookup, needle)
+        return Q(lookup(text, needle))
     if operator == "startswith":
         return Q(lookups.Exact(Substr(text, 1, len(needle)), Value(needle)))
     if operator == "endswith":
@@ -138,23 +158,78 @@ def condition(target: Target, operator: str, values: list[Any]) -> Q:
     raise BadRequestError(f"Unknown operator '{operator}'.")
 
 
-def _text_contains(text, needle: str) -> Q:
-    return Q(CaseSensitiveContains(text, needle))
+def _has_any(target: Target, values: list[Any]) -> Q:
+    """A list field holding any of `values`: its index rows, or (for operands too long for
+    the index) the stored JSON text of the list, which SQLite keeps as Python wrote it
+    (non-ASCII escaped) and PostgreSQL as characters."""
+    if value_index.serves(target.field, values):
+        return value_index.matching(target.field, "in", values)
+    escape = connection.vendor != "postgresql"
+    has = Q()
+    for value in values:
+        has |= Q(CaseSensitiveContains(target.text(), json.dumps(value, ensure_ascii=escape)))
+    return has
 
 
 def _equal(target: Target, values: list[Any]) -> Q:
     """Equal to any of `values`: one IN (not a chain of ORs, which SQLite caps)."""
     if target.field is None:
         return Q(**{f"{target.key}__in": values})
+    if value_index.serves(target.field, values):
+        return value_index.matching(target.field, "in", values)
     if target.numeric():
         return Q(lookups.In(target.comparable(), [float(value) for value in values]))
     if all(isinstance(value, str) for value in values):
-        # The ->> text form, as sorted and indexed (records.indexes).
         return Q(lookups.In(target.text(), values))
     either = Q()
     for value in values:  # booleans (one value): compared as JSON
         either |= Q(**{f"values__{target.field.key}": value})
     return either
+
+
+def all_of(conditions: list[Condition], *, archived: bool | None = None) -> Q:
+    """Conditions ANDed. Those on one single-valued field that the value index answers are
+    one lookup of its rows, so that a range (`gte` and `lte`) is one index scan. `archived`
+    is the records' archived state when the caller keeps to one (it narrows the lookups)."""
+    combined = Q()
+    for target, operator, values in conditions:
+        if _index_lookup(target, operator, values) is None:
+            combined &= condition(target, operator, values)
+    for field, field_lookups in _index_lookups_by_field(conditions).values():
+        combined &= value_index.matching_all(field, field_lookups, archived=archived)
+    return combined
+
+
+def _index_lookups_by_field(
+    conditions: list[Condition],
+) -> dict[Any, tuple[Field, list[tuple[str, Any]]]]:
+    by_field: dict[Any, tuple[Field, list[tuple[str, Any]]]] = {}
+    for target, operator, values in conditions:
+        lookup = _index_lookup(target, operator, values)
+        if lookup is not None:
+            by_field.setdefault(target.field.pk, (target.field, []))[1].append(lookup)
+    return by_field
+
+
+def counted_in_index(conditions: list[Condition], *, archived: bool | None):
+    """When every condition is an index lookup on one single-valued field, the index rows
+    whose number is the number of matching records (one row per record), so that the total
+    is counted without reading the records; otherwise None."""
+    by_field = _index_lookups_by_field(conditions)
+    if len(by_field) != 1 or any(_index_lookup(*found) is None for found in conditions):
+        return None
+    ((field, field_lookups),) = by_field.values()
+    return value_index.rows_matching(field, field_lookups, archived=archived)
+
+
+def _index_lookup(target: Target, operator: str, values: list[Any]) -> tuple[str, Any] | None:
+    if target.field is None or target.is_many() or not value_index.serves(target.field, values):
+        return None
+    if operator in ("", "in"):
+        return "in", values
+    if operator in ORDERED_LOOKUPS:
+        return operator, values[0]
+    return None
 
 
 class RecordFilter(django_filters.Filter):
@@ -204,6 +279,26 @@ class RecordFilter(django_filters.Filter):
 class RecordFilterSet(django_filters.FilterSet):
     """Built per object by `filterset_for`; its filters are also used one by one."""
 
+    class Meta:
+        model = Record
+        fields: list[str] = []
+
+    def conditions(self) -> list[Condition]:
+        self.form.is_valid()  # plain form fields: the filters parse their values themselves
+        found = []
+        for name, raw in self.form.cleaned_data.items():
+            if raw is not None:
+                record_filter = self.filters[name]
+                target, operator = record_filter.target, record_filter.operator
+                found.append(Condition(target, operator, record_filter.values(raw)))
+        return found
+
+    def filter_queryset(self, queryset):
+        # All filters at once rather than one after another, so that all_of can join the
+        # conditions on one field into one lookup of the value index.
+        conditions = self.conditions()
+        return queryset.filter(all_of(conditions)) if conditions else queryset
+
 
 def targets(schema) -> dict[str, Target]:
     found = {key: Target(key=key) for key in BUILT_IN_OPERATORS}
@@ -251,19 +346,26 @@ def check_filter_names(schema, names) -> None:
             )
 
 
-def apply_query_filters(schema, queryset, params: Mapping[str, Any]):
-    """The list's query-string filters, through the object's FilterSet."""
+def query_conditions(schema, params: Mapping[str, Any]) -> list[Condition]:
+    """The list's query-string filters, parsed through the object's FilterSet."""
+    if not params:
+        return []
     check_filter_names(schema, params)
-    return filterset_for(schema)(data=dict(params), queryset=queryset).qs
+    return filterset_for(schema)(data=dict(params)).conditions()
 
 
-def body_filters(schema, filters: Any, *, where: str) -> Q:
-    """The search body's `{key: {"operator": op, "value": [..]}}`, ANDed."""
+def apply_query_filters(schema, queryset, params: Mapping[str, Any]):
+    """The queryset narrowed by the list's query-string filters."""
+    return queryset.filter(all_of(query_conditions(schema, params)))
+
+
+def body_conditions(schema, filters: Any, *, where: str) -> list[Condition]:
+    """The search body's `{key: {"operator": op, "value": [..]}}` (ANDed), parsed."""
     if not isinstance(filters, dict):
         raise InvalidParameterError(where, "expected an object of filters.")
     if not filters and where.startswith("any."):
         raise InvalidParameterError(where, "a group needs at least one filter.")
-    combined = Q()
+    conditions = []
     for key, spec in filters.items():
         if not isinstance(spec, dict) or set(spec) - {"operator", "value"} or "value" not in spec:
             raise InvalidParameterError(
@@ -277,7 +379,6 @@ def body_filters(schema, filters: Any, *, where: str) -> Q:
         if found is None:
             raise InvalidParameterError(f"{where}.{key}", "unknown filter key.")
         target, operator = found
-        combined &= RecordFilter(target=target, operator=operator, field_name=f"{where}.{key}").q(
-            spec["value"]
-        )
-    return combined
+        parsed = RecordFilter(target=target, operator=operator, field_name=f"{where}.{key}")
+        conditions.append(Condition(target, operator, parsed.values(spec["value"])))
+    return conditions

@@ -12,13 +12,19 @@ from django.db.models import lookups
 
 class TrigramIContains(lookups.IContains):
     def as_postgresql(self, compiler, connection):
-        lhs_sql, lhs_params = self.process_lhs(compiler, connection)
+        # The plain left-hand side: process_lhs would wrap it in UPPER(), which the index on
+        # the bare column cannot serve.
+        lhs_sql, lhs_params = compiler.compile(self.lhs)
         rhs_sql, rhs_params = self.process_rhs(compiler, connection)
         return f"({lhs_sql})::text ILIKE {rhs_sql}", (*lhs_params, *rhs_params)
 
 
 class CaseSensitiveContains(lookups.Contains):
     def as_sqlite(self, compiler, connection):
-        lhs_sql, lhs_params = self.process_lhs(compiler, connection)
-        # The raw needle, not the LIKE pattern process_rhs would build.
-        return f"instr({lhs_sql}, %s) > 0", (*lhs_params, self.rhs)
+        lhs_sql, lhs_params = compiler.compile(self.lhs)
+        # The needle itself, not the LIKE pattern process_rhs would build.
+        if hasattr(self.rhs, "resolve_expression"):
+            rhs_sql, rhs_params = compiler.compile(self.rhs)
+        else:
+            rhs_sql, rhs_params = "%s", (self.rhs,)
+        return f"instr({lhs_sql}, {rhs_sql}) > 0", (*lhs_params, *rhs_params)

@@ -7,8 +7,13 @@ not by its api_name, so that renaming a field touches one row, not every record.
 import uuid
 
 from django.db import models
+from django.db.models.functions import Lower
 
 from records.ids import uuid7
+
+# How much of a text value the value index keeps (a btree entry must stay small); filters and
+# sorts on longer values compare this prefix, and equality on a longer operand reads the record.
+TEXT_PREFIX = 200
 
 
 class FieldTypeName(models.TextChoices):
@@ -84,6 +89,14 @@ class Record(models.Model):
     org = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
     object = models.ForeignKey(Object, on_delete=models.CASCADE, related_name="records")
     name = models.CharField(max_length=1000, blank=True)
+    # The name in lower case, kept by the database: `name__icontains` is a case-sensitive
+    # LIKE on it, which a trigram index serves and which, unlike ILIKE, does not fold every
+    # row's name again on each search.
+    name_folded = models.GeneratedField(
+        expression=Lower("name"),
+        output_field=models.CharField(max_length=1000),
+        db_persist=True,
+    )
     values = models.JSONField(default=dict, blank=True)
     archived_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -93,8 +106,22 @@ class Record(models.Model):
     class Meta:
         ordering = ["-id"]
         indexes = [
-            models.Index(fields=["org", "object", "archived_at", "id"], name="record_list"),
+            # Lists newest first: live records (the default), and all of them. A plain
+            # `archived_at IS NULL` does not let (…, archived_at, id) serve ORDER BY id, and the
+            # fallback, walking the primary key, would read other organizations' records.
+            models.Index(
+                fields=["org", "object", "id"],
+                name="record_live",
+                condition=models.Q(archived_at__isnull=True),
+            ),
+            models.Index(fields=["org", "object", "id"], name="record_list"),
             models.Index(fields=["org", "object", "name"], name="record_name"),
+            # Substring searches on names count their matches over this, not the table.
+            models.Index(
+                fields=["org", "object", "name_folded"],
+                name="record_name_folded",
+                condition=models.Q(archived_at__isnull=True),
+            ),
             models.Index(fields=["org", "object", "created_at"], name="record_created"),
             models.Index(fields=["org", "object", "updated_at"], name="record_updated"),
         ]
@@ -120,3 +147,63 @@ class UniqueValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.field_id}={self.value}"
+
+
+class IndexedValue(models.Model):
+    """The value index: one row per (record, field, list position) with the value in a typed
+    column, so that every filter and sort on a custom field is served by the same few indexes
+    of one table, whatever the number of organizations, objects and fields (docs/storage.md).
+
+    Written only by database triggers on the records table (the migration that created this
+    model), so that no write path, bulk statement or COPY can leave it out of step. Record
+    values in `Record.values` stay the truth; these rows are derived from them and the
+    field definitions.
+    """
+
+    pk = models.CompositePrimaryKey("record_id", "key", "position")
+    # No database foreign keys (the triggers keep the rows in step, and deleting a record must
+    # not make Django collect its index rows one by one) and no index per key: the fixed
+    # indexes below are all there is.
+    org = models.ForeignKey(
+        "accounts.Organization",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    object = models.ForeignKey(
+        Object, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    # Served by the primary key, which starts with it.
+    record = models.ForeignKey(
+        Record,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="indexed_values",
+    )
+    key = models.CharField(max_length=32)
+    position = models.PositiveIntegerField()
+    # The record's archived state, so that counting a filter's live matches reads only the
+    # index (it comes after the value: a range on the value stays one index scan).
+    archived = models.BooleanField()
+    number = models.FloatField(null=True)
+    text = models.CharField(max_length=TEXT_PREFIX, null=True)
+    words = models.TextField(null=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["org", "object", "key", "number", "archived", "record"],
+                name="indexedvalue_number",
+                condition=models.Q(number__isnull=False),
+            ),
+            models.Index(
+                fields=["org", "object", "key", "text", "archived", "record"],
+                name="indexedvalue_text",
+                condition=models.Q(text__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.record_id}.{self.key}[{self.position}]"

@@ -2,13 +2,12 @@
 numbers, dates and datetimes as their fixed-width ISO text), empty values last either way,
 ties broken by id in the direction of the first key."""
 
-from django.db.models import F, FloatField, OrderBy
+from django.db.models import F, OrderBy, QuerySet
 from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast
 
 from api.exceptions import InvalidParameterError
 from api.query import SortKey
-from records.field_types import FIELD_TYPES
+from records import value_index
 
 BUILT_IN_SORT_KEYS = ("id", "name", "created_at", "updated_at")
 FIELD_PREFIX = "fields__"
@@ -25,17 +24,25 @@ def _sortable(field) -> bool:
     return field.type not in ("json", "multi_select", "relationship")
 
 
-# Columns that are never NULL: ordered plainly, so that the btree indexes on them serve the
-# order (`id DESC NULLS LAST` is a different order to the planner and no index serves it).
-NOT_NULL_SORT_KEYS = ("id", "created_at", "updated_at", "name")
-
-
-def ordering(schema, sort: list[SortKey]) -> list[OrderBy]:
+def ordered(queryset: QuerySet, schema, sort: list[SortKey]) -> QuerySet:
+    """The queryset in the `sort` order: custom fields by their value index row (numbers as
+    numbers, text by its indexed prefix, empty values last either way), ties by id in the
+    direction of the first key."""
     order: list[OrderBy] = []
-    for key in sort:
-        expression = _expression(schema, key.key)
-        # Empty custom values sort last either way.
-        nulls_last = True if key.key not in NOT_NULL_SORT_KEYS else None
+    for position, key in enumerate(sort):
+        if key.key in BUILT_IN_SORT_KEYS:
+            # Never NULL: ordered plainly, so that their btree indexes serve the order (no
+            # index serves `id DESC NULLS LAST`, a different order to the planner).
+            expression, nulls_last = F(key.key), None
+        else:
+            field = _sortable_field(schema, key.key)
+            nulls_last = True
+            if value_index.column(field) is None:  # long_text: its stored text
+                expression = KeyTextTransform(field.key, "values")
+            else:
+                queryset, expression = value_index.with_sort_value(
+                    queryset, field, alias=f"sort_{position}"
+                )
         order.append(
             expression.desc(nulls_last=nulls_last)
             if key.descending
@@ -44,16 +51,56 @@ def ordering(schema, sort: list[SortKey]) -> list[OrderBy]:
     if not any(key.key == "id" for key in sort):
         first_descending = sort[0].descending if sort else True
         order.append(F("id").desc() if first_descending else F("id").asc())
-    return order
+    return queryset.order_by(*order)
 
 
-def _expression(schema, key: str):
-    if key in BUILT_IN_SORT_KEYS:
-        return F(key)
+def _sortable_field(schema, key: str):
     field = schema.field(key.removeprefix(FIELD_PREFIX)) if key.startswith(FIELD_PREFIX) else None
     if field is None or not _sortable(field):
         raise InvalidParameterError("sort", f"cannot sort by '{key}'.")
-    text = KeyTextTransform(field.key, "values")
-    if FIELD_TYPES[field.type].sort_as == "number":
-        return Cast(text, FloatField())
-    return text
+    return field
+
+
+class ValuesFirst:
+    """A list sorted by one indexed custom field, read the way its index serves it: first the
+    records having a value, walking the field's index in order (an inner join the planner can
+    stop after one page), then, only when that page is not full, the records without one by
+    id. The same rows in the same order as `ordered`, whose LEFT JOIN makes PostgreSQL join
+    and sort every matching record before it can return the first page.
+
+    Quacks like the queryset api.pagination.page_of reads: count() and a slice."""
+
+    def __init__(
+        self, queryset: QuerySet, field, *, descending: bool, archived: bool | None
+    ) -> None:
+        self.queryset = queryset.order_by()
+        rows = value_index.rows_of(field)
+        self.with_value = value_index.having_value(
+            self.queryset, field, descending=descending, archived=archived
+        )
+        self.without_value = self.queryset.exclude(id__in=rows.values("record_id")).order_by(
+            "-id" if descending else "id"
+        )
+
+    def __getitem__(self, window: slice) -> list:
+        start, stop = window.start or 0, window.stop
+        page = list(self.with_value[start:stop])
+        if len(page) == stop - start:
+            return page
+        # The page ends in the records without a value: how many have one decides where.
+        with_value = start + len(page) if page else self.with_value.count()
+        skip = max(start - with_value, 0)
+        return page + list(self.without_value[skip : skip + (stop - start) - len(page)])
+
+
+def listing(
+    queryset: QuerySet, schema, sort: list[SortKey], *, archived: bool | None
+) -> "QuerySet | ValuesFirst":
+    """What a list pages through: ValuesFirst when its one sort key is an indexed custom
+    field, else the ordered queryset. `archived` is the records' state when the list keeps
+    to one."""
+    if len(sort) == 1 and sort[0].key not in BUILT_IN_SORT_KEYS:
+        field = _sortable_field(schema, sort[0].key)
+        if value_index.column(field) is not None:
+            return ValuesFirst(queryset, field, descending=sort[0].descending, archived=archived)
+    return ordered(queryset, schema, sort)

@@ -1,6 +1,5 @@
 """The records API: `/api/records/{object}` and `/api/records/{object}/{id}`."""
 
-from django.db.models import Q
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
@@ -24,7 +23,7 @@ from records import selectors, services
 from records.apps import MERGE_FEATURE
 from records.batch_operations import read_batch
 from records.field_values import value_counts, value_payloads
-from records.filters import body_filters
+from records.filters import Condition, body_conditions, query_conditions
 from records.matching import match_key, matching_records
 from records.ordering import sort_keys
 from records.registry import policy_for
@@ -55,17 +54,23 @@ LIST_CONTROLS = {*WINDOW_PARAMS, "sort", "select", "archived"}
 SEARCH_INPUTS = {*LIST_CONTROLS, "filters", "any"}
 
 
-def record_list(schema: ObjectSchema, params, *, query_filters=None, condition=None) -> Response:
+def record_list(
+    schema: ObjectSchema,
+    params,
+    *,
+    conditions: list[Condition] = (),
+    any_of: list[list[Condition]] = (),
+) -> Response:
     window = parse_window(params)
     sort = parse_sort(params, allowed=sort_keys(schema), default="-id")
     select = parse_select(params, defaults={"meta": False, "fields": True})
     archived = selectors.parse_archived(params)
-    queryset = selectors.records(
+    queryset = selectors.record_listing(
         schema=schema,
         archived=archived,
         sort=sort,
-        query_filters=query_filters,
-        condition=condition,
+        conditions=conditions,
+        any_of=any_of,
     )
     return list_response(
         queryset,
@@ -116,7 +121,7 @@ class RecordListView(ApiView):
         schema = object_schema(request, object_name)
         params = read_params(request)
         filters = {k: v for k, v in params.items() if k not in LIST_CONTROLS}
-        return record_list(schema, params, query_filters=filters)
+        return record_list(schema, params, conditions=query_conditions(schema, filters))
 
     @extend_schema(
         request=RecordWriteSerializer,
@@ -157,17 +162,16 @@ class RecordSearchView(ApiView):
                 detail={name: ["Unknown input."] for name in unknown},
             )
         filters = body.get("filters")
-        condition = body_filters(schema, {} if filters is None else filters, where="filters")
+        conditions = body_conditions(schema, {} if filters is None else filters, where="filters")
         groups = body.get("any")
         groups = [] if groups is None else groups
         if not isinstance(groups, list):
             raise InvalidParameterError("any", "expected a list of filter groups.")
-        if groups:
-            either = Q()
-            for index, group in enumerate(groups):
-                either |= body_filters(schema, group, where=f"any.{index}")
-            condition &= either
-        return record_list(schema, body, condition=condition)
+        any_of = [
+            body_conditions(schema, group, where=f"any.{index}")
+            for index, group in enumerate(groups)
+        ]
+        return record_list(schema, body, conditions=conditions, any_of=any_of)
 
 
 class RecordUpsertView(ApiView):

@@ -9,9 +9,9 @@ from django.db.models import Prefetch, Q, QuerySet
 from api.exceptions import InvalidParameterError, NotFoundError
 from api.query import SortKey
 from api.tenancy import for_org
-from records.filters import apply_query_filters
+from records.filters import Condition, all_of, counted_in_index, query_conditions
 from records.models import Field, Object, Record
-from records.ordering import ordering
+from records.ordering import listing, ordered
 from records.registry import policy_for
 from records.values import ObjectSchema
 
@@ -62,23 +62,72 @@ def parse_archived(params: Mapping[str, Any]) -> str:
     return archived
 
 
+ARCHIVED_STATES = {"false": False, "true": True, "all": None}
+
+
 def records(
     *,
     schema: ObjectSchema,
     archived: str,
     sort: list[SortKey],
     query_filters: Mapping[str, Any] | None = None,
-    condition: Q | None = None,
 ) -> QuerySet[Record]:
     """The one query builder of lists, searches and the admin: archived state, filters from a
-    query string (through the object's FilterSet) or a search body (a Q), and sort."""
+    query string (through the object's FilterSet), and sort."""
+    conditions = query_conditions(schema, query_filters) if query_filters else []
+    return ordered(_filtered(schema, archived, conditions, None), schema, sort)
+
+
+class RecordListing:
+    """What a list or search pages through (api.pagination.page_of reads count() and a
+    slice): the records in the order the indexes serve (records.ordering.listing), and a
+    total counted from the value index alone when the filters allow it."""
+
+    def __init__(self, source, counted: QuerySet) -> None:
+        self.source = source
+        self.counted = counted
+
+    def count(self) -> int:
+        return self.counted.count()
+
+    def __getitem__(self, window: slice):
+        return self.source[window]
+
+
+def record_listing(
+    *,
+    schema: ObjectSchema,
+    archived: str,
+    sort: list[SortKey],
+    conditions: list[Condition] = (),
+    any_of: list[list[Condition]] = (),
+) -> RecordListing:
+    """The records of a list or search page: `conditions` ANDed, and at least one group of
+    `any_of` (each ANDed) when there are groups."""
+    either = None
+    state = ARCHIVED_STATES[archived]
+    if any_of:
+        either = Q()
+        for group in any_of:
+            either |= all_of(group, archived=state)
+    queryset = _filtered(schema, archived, list(conditions), either)
+    counted = None if either is not None else counted_in_index(list(conditions), archived=state)
+    return RecordListing(
+        listing(queryset, schema, sort, archived=state),
+        queryset if counted is None else counted,
+    )
+
+
+def _filtered(
+    schema: ObjectSchema, archived: str, conditions: list[Condition], extra: Q | None
+) -> QuerySet[Record]:
     queryset = for_org(Record, org_id=schema.obj.org_id).filter(object=schema.obj)
     if archived == "false":
         queryset = queryset.filter(archived_at__isnull=True)
     elif archived == "true":
         queryset = queryset.filter(archived_at__isnull=False)
-    if query_filters:
-        queryset = apply_query_filters(schema, queryset, query_filters)
-    if condition is not None:
-        queryset = queryset.filter(condition)
-    return queryset.order_by(*ordering(schema, sort))
+    if conditions:
+        queryset = queryset.filter(all_of(conditions, archived=ARCHIVED_STATES[archived]))
+    if extra is not None:
+        queryset = queryset.filter(extra)
+    return queryset

@@ -23,6 +23,13 @@ class FieldType:
     operators: ClassVar[tuple[str, ...]] = EQUALITY
     # How stored values compare when sorting and in lt/gt filters: "text", "number", "boolean".
     sort_as: ClassVar[str] = "text"
+    # Which column of the value index (records.models.IndexedValue) holds the stored values:
+    # "number", "text" (its first 200 characters), or None for types that are not indexed.
+    # The database triggers that fill the index read this from the migration that made them;
+    # a test holds the two together.
+    indexed_as: ClassVar[str | None] = "text"
+    # Whether the whole text is also kept for substring search (a trigram index).
+    substring_indexed: ClassVar[bool] = False
     json_schema: ClassVar[dict[str, Any]] = {}
 
     def clean_options(self, options: dict[str, Any]) -> dict[str, Any]:

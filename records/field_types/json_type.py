@@ -26,6 +26,7 @@ def depth(value: Any) -> int:
 class JsonType(FieldType):
     name = "json"
     operators = ("isnull",)
+    indexed_as = None
     json_schema = {}
 
     def normalize(self, value: Any, options: dict[str, Any]) -> Any:

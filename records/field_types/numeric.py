@@ -55,6 +55,7 @@ class NumberType(FieldType):
     name = "number"
     operators = (*EQUALITY, *ORDERED)
     sort_as = "number"
+    indexed_as = "number"
     json_schema = {"type": "number"}
 
     def normalize(self, value: Any, options: dict[str, Any]) -> Any:

@@ -18,6 +18,7 @@ class TextType(FieldType):
     operators = (*EQUALITY, *ORDERED, *TEXTUAL)
     max_length = MAX_TEXT
     json_schema = {"type": "string"}
+    substring_indexed = True
 
     def normalize(self, value: Any, options: dict[str, Any]) -> Any:
         if isinstance(value, bool) or not isinstance(value, str | int | float):
@@ -35,6 +36,9 @@ class LongTextType(TextType):
     name = "long_text"
     operators = (*EQUALITY, *TEXTUAL)
     max_length = MAX_LONG_TEXT
+    # Up to 100,000 characters: matched from the stored JSON, never indexed.
+    indexed_as = None
+    substring_indexed = False
 
     def form_field(self, options: dict[str, Any], **kwargs: Any) -> forms.Field:
         return forms.CharField(max_length=self.max_length, widget=forms.Textarea, **kwargs)

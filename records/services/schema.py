@@ -19,7 +19,6 @@ from records.field_types import FIELD_TYPES, FieldOptionsError
 from records.models import Field, Object, Record, UniqueValue
 from records.services.unique_values import unique_token
 from records.signals import send_changes, updated
-from records.tasks import schedule_index_build, schedule_index_drop, schedule_index_rebuild
 from records.values import ObjectSchema
 
 API_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -131,14 +130,12 @@ def create_object(
             f"An object with api_name '{api_name}' already exists.",
             detail={"api_name": ["Already taken."]},
         ) from None
-    created = Field.objects.bulk_create(
+    Field.objects.bulk_create(
         [
             _new_field(obj=obj, position=position, is_system=is_system, **definition)
             for position, definition in enumerate(cleaned)
         ]
     )
-    for field in created:
-        schedule_index_build(field)
     return obj
 
 
@@ -190,7 +187,6 @@ def create_field(*, obj: Object, definition: dict[str, Any]) -> Field:
     position = (taken.aggregate(top=Max("position"))["top"] or 0) + 1
     field = _new_field(obj=obj, position=position, **cleaned)
     field.save(force_insert=True)
-    schedule_index_build(field)
     return field
 
 
@@ -284,15 +280,13 @@ def update_field(*, field: Field, changes: dict[str, Any]) -> Field:
             )
         aliases = [alias for alias in field.aliases if alias != cleaned["api_name"]]
         field.aliases = [*aliases, field.api_name]
-    retyped = cleaned["type"] != field.type or cleaned["options"] != field.options
     uniqueness_changed = cleaned["unique"] != field.unique
     for name, value in cleaned.items():
         setattr(field, name, value)
     field.save()
     if uniqueness_changed:
         _sync_unique_values(field)
-    if retyped:
-        schedule_index_rebuild(field)
+    # The value index needs nothing: a type changes only while no record has a value.
     return field
 
 
@@ -360,5 +354,5 @@ def delete_field(*, field: Field) -> None:
         changes.append(updated(record, name=record.name, values=before, schema=schema))
     Record.objects.bulk_update(records, ["values", "version", "updated_at"], batch_size=500)
     send_changes(changes)
-    schedule_index_drop(field)
+    # The value index lost the field's rows with the update above (its triggers).
     field.delete()

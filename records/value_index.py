@@ -1,0 +1,124 @@
+"""Queries on the value index (records.models.IndexedValue): the record ids whose value of a
+field matches a lookup, and the join that sorts records by a field.
+
+Every filter and sort on a custom field that an index can serve goes through here, so they
+all use the same fixed indexes of one table (docs/storage.md); what no index serves (long
+operands, prefixes, long_text) is matched on the record's stored JSON by records.filters.
+"""
+
+from typing import Any
+
+from django.db.models import F, FilteredRelation, Lookup, Q, QuerySet
+
+from api.tenancy import for_org
+from records.field_types import FIELD_TYPES
+from records.models import TEXT_PREFIX, Field, IndexedValue
+
+
+def column(field: Field) -> str | None:
+    """The index column holding the field's values, or None when it is not indexed."""
+    return FIELD_TYPES[field.type].indexed_as
+
+
+def serves(field: Field, operands: list[Any]) -> bool:
+    """Whether the index answers a comparison of the field with these operands exactly: it
+    keeps the first TEXT_PREFIX characters of text, and comparing that prefix with a shorter
+    operand gives the same answer as comparing the whole value."""
+    kind = column(field)
+    if kind is None:
+        return False
+    if kind == "number":
+        return True
+    return all(len(_as_text(operand)) < TEXT_PREFIX for operand in operands)
+
+
+def _as_text(operand: Any) -> str:
+    # Booleans are indexed as the JSON words true/false.
+    if isinstance(operand, bool):
+        return "true" if operand else "false"
+    return str(operand)
+
+
+def rows_of(field: Field) -> QuerySet[IndexedValue]:
+    return for_org(IndexedValue, org_id=field.org_id).filter(
+        object_id=field.object_id, key=field.key
+    )
+
+
+def matching(field: Field, lookup: str, operand: Any) -> Q:
+    """Records having a value of `field` for which `<column>__<lookup>=operand` holds (one
+    value of a list field is enough)."""
+    return matching_all(field, [(lookup, operand)])
+
+
+def matching_all(
+    field: Field, lookups: list[tuple[str, Any]], *, archived: bool | None = None
+) -> Q:
+    """Records having one value of `field` for which every `<column>__<lookup>=operand`
+    holds: one scan of the index."""
+    rows = rows_matching(field, lookups, archived=archived)
+    return Q(id__in=rows.values("record_id"))
+
+
+def rows_matching(
+    field: Field, lookups: list[tuple[str, Any]], *, archived: bool | None = None
+) -> QuerySet[IndexedValue]:
+    """The index rows of `field` for which every `<column>__<lookup>=operand` holds, of
+    records in the `archived` state (either when None)."""
+    kind = column(field)
+    convert = float if kind == "number" else _as_text
+    conditions = {}
+    for lookup, operand in lookups:
+        value = [convert(item) for item in operand] if lookup == "in" else convert(operand)
+        conditions.setdefault(f"{kind}__{lookup}", []).append(value)
+    rows = rows_of(field) if archived is None else rows_of(field).filter(archived=archived)
+    for name, operands in conditions.items():
+        for operand in operands:  # the same lookup twice (gte and gte): both must hold
+            rows = rows.filter(**{name: operand})
+    return rows
+
+
+def matching_words(field: Field, lookup: type[Lookup], needle: str) -> Q:
+    """Records whose whole text value of `field` matches a substring lookup (trigram-indexed
+    on PostgreSQL)."""
+    rows = rows_of(field).filter(lookup(F("words"), needle))
+    return Q(id__in=rows.values("record_id"))
+
+
+def with_sort_value(queryset: QuerySet, field: Field, alias: str) -> tuple[QuerySet, F]:
+    """The queryset joined to the field's index row (none for records without a value) and
+    the expression to order by."""
+    joined = queryset.annotate(
+        **{
+            alias: FilteredRelation(
+                "indexed_values",
+                condition=Q(indexed_values__key=field.key, indexed_values__position=0),
+            )
+        }
+    )
+    return joined, F(f"{alias}__{column(field)}")
+
+
+def having_value(
+    queryset: QuerySet, field: Field, *, descending: bool, archived: bool | None
+) -> QuerySet:
+    """The records of `queryset` that have a value of the single-valued `field`, ordered by
+    it then by id, through an inner join on the index row whose conditions match the index
+    (organization, object, key, value, record), so that it can be walked in order."""
+    kind = column(field)
+    on = Q(
+        indexed_values__org_id=field.org_id,
+        indexed_values__object_id=field.object_id,
+        indexed_values__key=field.key,
+    )
+    if archived is not None:
+        # Equal to a constant, so the index's (value, archived, record) order is the
+        # (value, record) order the page wants.
+        on &= Q(indexed_values__archived=archived)
+    joined = queryset.annotate(sort_value=FilteredRelation("indexed_values", condition=on)).filter(
+        **{f"sort_value__{kind}__isnull": False}
+    )
+    value, record = F(f"sort_value__{kind}"), F("sort_value__record_id")
+    if descending:
+        return joined.order_by(value.desc(), record.desc())
+    return joined.order_by(value.asc(), record.asc())

@@ -1,0 +1,243 @@
+"""The value index: every write through the API keeps it in step with the records (database
+triggers, on PostgreSQL and SQLite), filters and sorts read it, and on PostgreSQL the index
+count of the records tables does not grow with fields, and big lists use the indexes."""
+
+import importlib
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from records.field_types import FIELD_TYPES
+from records.models import Field, IndexedValue, Object
+
+VALUE_INDEX_MIGRATION = importlib.import_module("records.migrations.0002_value_index")
+
+
+def rows_by_field(record_id: str) -> dict[str, list[tuple]]:
+    fields = {field.key: field.api_name for field in Field.objects.all()}
+    found: dict[str, list[tuple]] = {}
+    for row in IndexedValue.objects.filter(record_id=record_id).order_by("key", "position"):
+        found.setdefault(fields[row.key], []).append(
+            (row.position, row.archived, row.number, row.text, row.words)
+        )
+    return found
+
+
+def company(write_api, **fields) -> str:
+    response = write_api.post("/api/records/companies", {"name": "Acme", "fields": fields})
+    assert response.status == 201, response.body
+    return response.data["id"]
+
+
+def person(write_api, name: str) -> str:
+    return write_api.post("/api/records/people", {"name": name}).data["id"]
+
+
+def test_the_triggers_know_the_field_types_as_their_classes_do():
+    """The migration's type lists are the field types' `indexed_as`/`substring_indexed`."""
+    migration = VALUE_INDEX_MIGRATION
+    for name, field_type in FIELD_TYPES.items():
+        assert (name in migration.UNINDEXED_TYPES) == (field_type.indexed_as is None), name
+        assert (name in migration.NUMBER_TYPES) == (field_type.indexed_as == "number"), name
+        assert (name in migration.SUBSTRING_TYPES) == field_type.substring_indexed, name
+
+
+def test_each_type_is_indexed_in_its_column(schema, write_api):
+    ada, bob = person(write_api, "Ada"), person(write_api, "Bob")
+    long_name = "x" * 250
+    record_id = company(
+        write_api,
+        domain=long_name,
+        revenue=12.5,
+        employees=40,
+        public=True,
+        founded="2020-02-29",
+        last_contact="2024-05-01T10:00:00Z",
+        email="ops@acme.io",
+        phone="+1 555 0100",
+        website="https://acme.io",
+        notes="long notes",
+        tier="b",
+        tags=["x", "z"],
+        owner=ada,
+        board=[ada, bob],
+        extra={"a": 1},
+    )
+    rows = rows_by_field(record_id)
+    assert rows["domain"] == [(0, False, None, long_name[:200], long_name)]
+    assert rows["revenue"] == [(0, False, 12.5, None, None)]
+    assert rows["employees"] == [(0, False, 40.0, None, None)]
+    assert rows["public"] == [(0, False, None, "true", None)]
+    assert rows["founded"] == [(0, False, None, "2020-02-29", None)]
+    assert rows["last_contact"][0][3].startswith("2024-05-01T10:00:00")
+    assert rows["email"] == [(0, False, None, "ops@acme.io", "ops@acme.io")]
+    assert rows["tier"] == [(0, False, None, "b", None)]
+    assert rows["tags"] == [(0, False, None, "x", None), (1, False, None, "z", None)]
+    assert rows["owner"] == [(0, False, None, ada, None)]
+    assert rows["board"] == [(0, False, None, ada, None), (1, False, None, bob, None)]
+    assert "notes" not in rows and "extra" not in rows  # long_text and json: not indexed
+
+
+def test_writes_keep_the_index_in_step(schema, write_api, admin_api):
+    record_id = company(write_api, revenue=10, tags=["x"])
+    url = f"/api/records/companies/{record_id}"
+    assert write_api.request("PATCH", url, {"fields": {"revenue": 20, "tags": None}}).status == 200
+    assert rows_by_field(record_id) == {"revenue": [(0, False, 20.0, None, None)]}
+
+    assert write_api.post(f"{url}/archive").status == 200
+    assert rows_by_field(record_id) == {"revenue": [(0, True, 20.0, None, None)]}
+    assert write_api.post(f"{url}/unarchive").status == 200
+    assert rows_by_field(record_id) == {"revenue": [(0, False, 20.0, None, None)]}
+
+    creates = [{"op": "create", "name": f"b{i}", "fields": {"revenue": i}} for i in range(3)]
+    batch = write_api.post("/api/records/companies/batch", {"operations": creates})
+    assert batch.status == 200, batch.body
+    created = [result["data"]["id"] for result in batch.data]
+    assert [rows_by_field(i)["revenue"][0][2] for i in created] == [0.0, 1.0, 2.0]
+
+    assert admin_api.request("DELETE", "/api/objects/companies/fields/revenue").status == 200
+    assert rows_by_field(record_id) == {}
+    assert write_api.request("DELETE", url).status == 200
+    companies = Object.objects.get(api_name="companies")
+    assert IndexedValue.objects.filter(record_id=record_id).count() == 0
+    assert admin_api.request("DELETE", "/api/objects/companies").status == 200
+    assert not IndexedValue.objects.filter(object_id=companies.pk).exists()
+
+
+def test_filters_read_the_index_and_fall_back_for_long_operands(schema, write_api):
+    long_value = "y" * 300
+    first = company(write_api, domain=long_value, revenue=5, tags=["x"])
+    second = company(write_api, domain="short.io", revenue=50, tags=["y", "z"])
+
+    def ids(query: str) -> list[str]:
+        response = write_api.get(f"/api/records/companies?{query}")
+        assert response.status == 200, response.body
+        return sorted(record["id"] for record in response.data)
+
+    assert ids("fields__revenue__gte=5&fields__revenue__lte=10") == [first]
+    assert ids("fields__revenue__gt=5") == [second]
+    assert ids(f"fields__domain={long_value}") == [first]  # 300 characters: read from JSON
+    assert ids(f"fields__domain__lt={long_value}") == [second]
+    assert ids("fields__domain__icontains=SHORT") == [second]
+    assert ids("fields__tags=z") == [second]
+    assert ids("fields__tags__contains=x") == [first]
+    assert ids("name__icontains=ACM") == sorted([first, second])
+    assert ids("name__contains=ACM") == []
+
+
+def test_sorting_by_a_field_puts_records_without_a_value_last(schema, write_api):
+    names = {}
+    for name, revenue in (("a", 3), ("b", None), ("c", 1), ("d", 2), ("e", None)):
+        fields = {} if revenue is None else {"revenue": revenue}
+        response = write_api.post("/api/records/companies", {"name": name, "fields": fields})
+        names[response.data["id"]] = name
+
+    def page(query: str) -> list[str]:
+        response = write_api.get(f"/api/records/companies?{query}")
+        assert response.status == 200, response.body
+        return [names[record["id"]] for record in response.data]
+
+    assert page("sort=fields__revenue") == ["c", "d", "a", "b", "e"]
+    assert page("sort=-fields__revenue") == ["a", "d", "c", "e", "b"]
+    assert page("sort=-fields__revenue&limit=2&offset=2") == ["c", "e"]
+    assert page("sort=-fields__revenue&limit=2&offset=3") == ["e", "b"]
+    assert page("sort=-fields__revenue&limit=2&offset=4") == ["b"]
+    assert page("sort=fields__revenue,name") == ["c", "d", "a", "b", "e"]
+    listed = write_api.get("/api/records/companies?sort=-fields__revenue&limit=2")
+    assert listed.body["pagination"]["total"] == 5
+
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL's indexes and plans"
+)
+
+
+def records_table_indexes() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_indexes "
+            "WHERE tablename IN ('records_record', 'records_indexedvalue')"
+        )
+        return cursor.fetchone()[0]
+
+
+@postgresql_only
+def test_fields_add_no_indexes(admin_api):
+    before = records_table_indexes()
+    fields = [{"api_name": f"f{i}", "type": "number"} for i in range(50)]
+    assert admin_api.post("/api/objects", {"api_name": "wide", "fields": fields}).status == 201
+    assert admin_api.post("/api/objects/wide/fields", {"api_name": "g", "type": "text"}).status
+    assert records_table_indexes() == before
+
+
+DEALS = 100_000
+
+
+def load_deals(org, obj: Object) -> None:
+    """100,000 deals in one statement (the insert trigger indexes them in one go)."""
+    keys = {field.api_name: field.key for field in obj.fields.all()}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO records_record
+                (id, org_id, object_id, name, "values", created_at, updated_at, version)
+            SELECT gen_random_uuid(), %s, %s, 'Deal ' || lpad(i::text, 6, '0'),
+                   jsonb_build_object(%s, (i * 7919) %% 1000000, %s,
+                       to_char(date '2023-01-01' + (i * 13) %% 1095, 'YYYY-MM-DD')),
+                   now(), now(), 1
+            FROM generate_series(1, %s) AS i
+            """,
+            [org.pk, obj.pk, keys["amount"], keys["close_date"], DEALS],
+        )
+        cursor.execute("ANALYZE records_record")
+        cursor.execute("ANALYZE records_indexedvalue")
+
+
+def plans_of(api, path: str) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        response = api.get(path)
+    assert response.status == 200, response.body
+    plans = []
+    with connection.cursor() as cursor:
+        for query in captured.captured_queries:
+            sql = query["sql"]
+            reads = ('FROM "records_record"', 'FROM "records_indexedvalue"')
+            if sql.startswith("SELECT") and any(table in sql for table in reads):
+                cursor.execute("EXPLAIN " + sql)
+                plans.append("\n".join(row[0] for row in cursor.fetchall()))
+    return plans
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_big_lists_use_the_indexes(org, make_key):
+    """c: a number range sorted by a date; e: a name substring; at 100,000 records. No plan
+    reads a whole table."""
+    from tests.conftest import ApiClient
+
+    api = ApiClient(make_key(org, "admin")[1])
+    deals = {
+        "api_name": "deals",
+        "fields": [
+            {"api_name": "amount", "type": "number"},
+            {"api_name": "close_date", "type": "date"},
+        ],
+    }
+    assert api.post("/api/objects", deals).status == 201
+    load_deals(org, Object.objects.get(org=org, api_name="deals"))
+
+    ranged = plans_of(
+        api,
+        "/api/records/deals?fields__amount__gte=200000&fields__amount__lte=466666"
+        "&sort=-fields__close_date",
+    )
+    searched = plans_of(api, "/api/records/deals?name__icontains=999")
+    for plan in (*ranged, *searched):
+        assert "Seq Scan" not in plan, plan
+    count, page = ranged
+    assert "indexedvalue_number" in count, count  # counted in the index alone
+    assert "records_record" not in count.split("Index Only Scan")[0], count
+    assert "Index Only Scan Backward using indexedvalue_text" in page, page
+    assert "Sort" not in page.split("Limit")[1].split("->")[1], page  # walked in order
+    assert all("record_name_trgm" in plan for plan in searched), searched
