@@ -4,10 +4,11 @@ object, however many records there are."""
 
 from uuid import UUID
 
-from django.db import IntegrityError, connection
+from django.db import IntegrityError
 
 from api.exceptions import ConflictError
 from api.tenancy import for_org
+from records import value_index
 from records.models import Field, Object, Record
 from records.services.unique_values import rewrite_unique_values
 
@@ -37,15 +38,11 @@ def rewrite_references(
     # so that two writers rewriting overlapping records cannot deadlock.
     fields_by_record: dict[str, list[Field]] = {}
     for field in links:
-        many = field.options.get("many", False)
-        candidates = for_org(Record, org_id=org_id).filter(object_id=field.object_id)
-        if not many:
-            candidates = candidates.filter(**{f"values__{field.key}__in": old_ids})
-        elif connection.vendor == "postgresql":  # `?|`: the array holds any of the ids
-            candidates = candidates.filter(**{f"values__{field.key}__has_any_keys": old_ids})
-        else:  # SQLite has no JSON containment: narrow by key, then look
-            candidates = candidates.filter(values__has_key=field.key)
-        for record_id in candidates.exclude(pk__in=old_ids).values_list("pk", flat=True):
+        # The value index has a row per link: an index lookup, whatever the object's size.
+        linking = (
+            value_index.rows_of(field).filter(text__in=old_ids).values_list("record_id", flat=True)
+        )
+        for record_id in set(linking) - {UUID(old) for old in old_ids}:
             fields_by_record.setdefault(str(record_id), []).append(field)
     changed: dict[str, tuple[Record, dict]] = {}
     if fields_by_record:
