@@ -160,10 +160,11 @@ class IndexedValue(models.Model):
     field definitions.
     """
 
-    pk = models.CompositePrimaryKey("record_id", "key", "position")
+    pk = models.CompositePrimaryKey("record_id", "field_id", "position")
     # No database foreign keys (the triggers keep the rows in step, and deleting a record must
-    # not make Django collect its index rows one by one) and no index per key: the fixed
-    # indexes below are all there is.
+    # not make Django collect its index rows one by one) and no index per column: the fixed
+    # indexes below are all there is. Small keys (a field's uuid says which organization and
+    # object it belongs to) keep the entries short, so that bulk writes stay cheap.
     org = models.ForeignKey(
         "accounts.Organization",
         on_delete=models.DO_NOTHING,
@@ -171,8 +172,8 @@ class IndexedValue(models.Model):
         db_index=False,
         related_name="+",
     )
-    object = models.ForeignKey(
-        Object, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    field = models.ForeignKey(
+        Field, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
     )
     # Served by the primary key, which starts with it.
     record = models.ForeignKey(
@@ -182,28 +183,31 @@ class IndexedValue(models.Model):
         db_index=False,
         related_name="indexed_values",
     )
-    key = models.CharField(max_length=32)
     position = models.PositiveIntegerField()
     # The record's archived state, so that counting a filter's live matches reads only the
     # index (it comes after the value: a range on the value stays one index scan).
     archived = models.BooleanField()
     number = models.FloatField(null=True)
+    # Compared byte for byte (COLLATE "C" on PostgreSQL, set by the migration): code-point
+    # order for UTF-8, and far cheaper for the index to compare than a locale's collation.
     text = models.CharField(max_length=TEXT_PREFIX, null=True)
     words = models.TextField(null=True)
 
     class Meta:
+        # The organization last: every query names it (api.tenancy.for_org), and having it in
+        # the entry lets the index answer alone.
         indexes = [
             models.Index(
-                fields=["org", "object", "key", "number", "archived", "record"],
+                fields=["field", "number", "archived", "record", "org"],
                 name="indexedvalue_number",
                 condition=models.Q(number__isnull=False),
             ),
             models.Index(
-                fields=["org", "object", "key", "text", "archived", "record"],
+                fields=["field", "text", "archived", "record", "org"],
                 name="indexedvalue_text",
                 condition=models.Q(text__isnull=False),
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.record_id}.{self.key}[{self.position}]"
+        return f"{self.record_id}.{self.field_id}[{self.position}]"

@@ -40,9 +40,7 @@ def _as_text(operand: Any) -> str:
 
 
 def rows_of(field: Field) -> QuerySet[IndexedValue]:
-    return for_org(IndexedValue, org_id=field.org_id).filter(
-        object_id=field.object_id, key=field.key
-    )
+    return for_org(IndexedValue, org_id=field.org_id).filter(field_id=field.pk)
 
 
 def matching(field: Field, lookup: str, operand: Any) -> Q:
@@ -92,7 +90,7 @@ def with_sort_value(queryset: QuerySet, field: Field, alias: str) -> tuple[Query
         **{
             alias: FilteredRelation(
                 "indexed_values",
-                condition=Q(indexed_values__key=field.key, indexed_values__position=0),
+                condition=Q(indexed_values__field_id=field.pk, indexed_values__position=0),
             )
         }
     )
@@ -104,13 +102,9 @@ def having_value(
 ) -> QuerySet:
     """The records of `queryset` that have a value of the single-valued `field`, ordered by
     it then by id, through an inner join on the index row whose conditions match the index
-    (organization, object, key, value, record), so that it can be walked in order."""
+    (field, value, archived, record), so that it can be walked in order."""
     kind = column(field)
-    on = Q(
-        indexed_values__org_id=field.org_id,
-        indexed_values__object_id=field.object_id,
-        indexed_values__key=field.key,
-    )
+    on = Q(indexed_values__field_id=field.pk, indexed_values__org_id=field.org_id)
     if archived is not None:
         # Equal to a constant, so the index's (value, archived, record) order is the
         # (value, record) order the page wants.

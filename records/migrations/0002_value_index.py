@@ -17,7 +17,7 @@ NUMBER_TYPES = ("number", "integer")
 UNINDEXED_TYPES = ("json", "long_text")
 SUBSTRING_TYPES = ("text", "email", "phone", "url")
 TEXT_PREFIX = 200
-COLUMNS = 'org_id, object_id, record_id, "key", "position", archived, "number", "text", "words"'
+COLUMNS = 'org_id, field_id, record_id, "position", archived, "number", "text", "words"'
 
 
 def listed(names):
@@ -26,7 +26,7 @@ def listed(names):
 
 POSTGRESQL_VIEW = f"""
 CREATE VIEW records_indexed_rows AS
-SELECT r.org_id, r.object_id, r.id AS record_id, f."key",
+SELECT r.org_id, f.id AS field_id, r.id AS record_id,
        (item.ordinality - 1)::integer AS "position", r.archived_at IS NOT NULL AS archived,
        CASE WHEN f.type IN ({listed(NUMBER_TYPES)}) AND jsonb_typeof(item.value) = 'number'
             THEN (item.value #>> '{{}}')::double precision END AS "number",
@@ -90,6 +90,9 @@ CREATE INDEX indexedvalue_words_trgm ON records_indexedvalue
   USING gin (words gin_trgm_ops) WHERE words IS NOT NULL;
 CREATE INDEX record_name_trgm ON records_record USING gin (name_folded gin_trgm_ops);
 
+-- Byte order for the indexed text (records.models.IndexedValue.text).
+ALTER TABLE records_indexedvalue ALTER COLUMN "text" TYPE varchar(200) COLLATE "C";
+
 -- Finer statistics on what substring and range filters compare, so that the planner knows a
 -- selective search (few matches: fetch them and sort) from a broad one (walk an index in
 -- order and stop after a page).
@@ -102,7 +105,7 @@ ALTER TABLE records_indexedvalue ALTER COLUMN words SET STATISTICS 1000;
 # SQLite: json_each walks a list's items, or yields the one value of a scalar (key NULL).
 SQLITE_VIEW = f"""
 CREATE VIEW records_indexed_rows AS
-SELECT r.org_id, r.object_id, r.id AS record_id, f."key",
+SELECT r.org_id, f.id AS field_id, r.id AS record_id,
        COALESCE(item."key", 0) AS "position", r.archived_at IS NOT NULL AS archived,
        CASE WHEN f.type IN ({listed(NUMBER_TYPES)}) AND item.type IN ('integer', 'real')
             THEN CAST(item.value AS REAL) END AS "number",
@@ -188,15 +191,14 @@ class Migration(migrations.Migration):
         migrations.CreateModel(
             name='IndexedValue',
             fields=[
-                ('pk', models.CompositePrimaryKey('record_id', 'key', 'position', blank=True, editable=False, primary_key=True, serialize=False)),
-                ('key', models.CharField(max_length=32)),
+                ('pk', models.CompositePrimaryKey('record_id', 'field_id', 'position', blank=True, editable=False, primary_key=True, serialize=False)),
                 ('position', models.PositiveIntegerField()),
                 ('archived', models.BooleanField()),
                 ('number', models.FloatField(null=True)),
                 ('text', models.CharField(max_length=200, null=True)),
                 ('words', models.TextField(null=True)),
                 ('org', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='accounts.organization')),
-                ('object', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='records.object')),
+                ('field', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='records.field')),
                 ('record', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='indexed_values', to='records.record')),
             ],
         ),
@@ -223,11 +225,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='indexedvalue',
-            index=models.Index(condition=models.Q(('number__isnull', False)), fields=['org', 'object', 'key', 'number', 'archived', 'record'], name='indexedvalue_number'),
+            index=models.Index(condition=models.Q(('number__isnull', False)), fields=['field', 'number', 'archived', 'record', 'org'], name='indexedvalue_number'),
         ),
         migrations.AddIndex(
             model_name='indexedvalue',
-            index=models.Index(condition=models.Q(('text__isnull', False)), fields=['org', 'object', 'key', 'text', 'archived', 'record'], name='indexedvalue_text'),
+            index=models.Index(condition=models.Q(('text__isnull', False)), fields=['field', 'text', 'archived', 'record', 'org'], name='indexedvalue_text'),
         ),
         migrations.RunPython(install, uninstall),
     ]

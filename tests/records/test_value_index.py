@@ -15,10 +15,11 @@ VALUE_INDEX_MIGRATION = importlib.import_module("records.migrations.0002_value_i
 
 
 def rows_by_field(record_id: str) -> dict[str, list[tuple]]:
-    fields = {field.key: field.api_name for field in Field.objects.all()}
+    fields = {field.pk: field.api_name for field in Field.objects.all()}
     found: dict[str, list[tuple]] = {}
-    for row in IndexedValue.objects.filter(record_id=record_id).order_by("key", "position"):
-        found.setdefault(fields[row.key], []).append(
+    rows = IndexedValue.objects.filter(record_id=record_id).order_by("field_id", "position")
+    for row in rows:
+        found.setdefault(fields[row.field_id], []).append(
             (row.position, row.archived, row.number, row.text, row.words)
         )
     return found
@@ -99,10 +100,12 @@ def test_writes_keep_the_index_in_step(schema, write_api, admin_api):
     assert admin_api.request("DELETE", "/api/objects/companies/fields/revenue").status == 200
     assert rows_by_field(record_id) == {}
     assert write_api.request("DELETE", url).status == 200
-    companies = Object.objects.get(api_name="companies")
+    companies = list(Field.objects.filter(object__api_name="companies"))
     assert IndexedValue.objects.filter(record_id=record_id).count() == 0
+    company(write_api, tier="a")
+    assert IndexedValue.objects.filter(field__in=companies).exists()
     assert admin_api.request("DELETE", "/api/objects/companies").status == 200
-    assert not IndexedValue.objects.filter(object_id=companies.pk).exists()
+    assert not IndexedValue.objects.filter(field__in=companies).exists()
 
 
 def test_filters_read_the_index_and_fall_back_for_long_operands(schema, write_api):
