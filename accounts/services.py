@@ -3,10 +3,12 @@
 import hashlib
 import secrets
 from datetime import datetime
+from uuid import UUID
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -38,6 +40,15 @@ def create_organization(*, name: str, slug: str | None = None) -> Organization:
                     f"The slug '{candidate}' is taken.", detail={"slug": ["Already taken."]}
                 ) from None
     raise InvalidInputError("Could not find a free slug; give one explicitly.")
+
+
+def bump_schema_version(*, org_id: UUID) -> None:
+    """Marks the organization's objects and fields as changed, so caches keyed on the version
+    (records.schema_cache) load them again. Called inside the change's own transaction: the new
+    version and the new schema commit together, and nobody sees one without the other."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("bump_schema_version runs inside the schema change's transaction.")
+    Organization.objects.filter(pk=org_id).update(schema_version=F("schema_version") + 1)
 
 
 def add_member(*, org: Organization, user: AbstractBaseUser) -> Membership:
