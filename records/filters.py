@@ -206,6 +206,11 @@ class RecordFilterSet(django_filters.FilterSet):
 
 
 def targets(schema) -> dict[str, Target]:
+    """Every filter key of the object; built once per schema and shared (read-only)."""
+    return schema.derived(_targets)
+
+
+def _targets(schema) -> dict[str, Target]:
     found = {key: Target(key=key) for key in BUILT_IN_OPERATORS}
     for field in schema.fields:
         for name in (field.api_name, *field.aliases):
@@ -214,6 +219,11 @@ def targets(schema) -> dict[str, Target]:
 
 
 def filterset_for(schema) -> type[RecordFilterSet]:
+    """The object's FilterSet class; built once per schema and shared (read-only)."""
+    return schema.derived(_filterset)
+
+
+def _filterset(schema) -> type[RecordFilterSet]:
     filters: dict[str, RecordFilter] = {}
     for key, target in targets(schema).items():
         for operator in target.operators:
@@ -252,9 +262,18 @@ def check_filter_names(schema, names) -> None:
 
 
 def apply_query_filters(schema, queryset, params: Mapping[str, Any]):
-    """The list's query-string filters, through the object's FilterSet."""
+    """The list's query-string filters, through the object's FilterSet's filters. Only those
+    named are applied, straight from the class: an instance would deep-copy every filter and
+    build and clean a form field for each on every request, while a RecordFilter parses its
+    own value."""
     check_filter_names(schema, params)
-    return filterset_for(schema)(data=dict(params), queryset=queryset).qs
+    filters = filterset_for(schema).base_filters
+    for name, value in params.items():
+        target, operator = split_filter_key(schema, name)
+        queryset = filters[f"{target.key}__{operator}" if operator else target.key].filter(
+            queryset, value
+        )
+    return queryset
 
 
 def body_filters(schema, filters: Any, *, where: str) -> Q:

@@ -29,6 +29,7 @@ from records.matching import match_key, matching_records
 from records.ordering import sort_keys
 from records.registry import policy_for
 from records.representation import read_merge_input, read_record_input, record_payloads
+from records.schema_cache import cached_schema
 from records.serializers import (
     BatchResultSerializer,
     BatchSerializer,
@@ -57,7 +58,7 @@ SEARCH_INPUTS = {*LIST_CONTROLS, "filters", "any"}
 
 def record_list(schema: ObjectSchema, params, *, query_filters=None, condition=None) -> Response:
     window = parse_window(params)
-    sort = parse_sort(params, allowed=sort_keys(schema), default="-id")
+    sort = parse_sort(params, allowed=schema.derived(sort_keys), default="-id")
     select = parse_select(params, defaults={"meta": False, "fields": True})
     archived = selectors.parse_archived(params)
     queryset = selectors.records(
@@ -77,8 +78,9 @@ def record_list(schema: ObjectSchema, params, *, query_filters=None, condition=N
 
 
 def object_schema(request, object_name: str) -> ObjectSchema:
-    obj = selectors.object_by_api_name(org_id=request.auth.org_id, api_name=object_name)
-    return ObjectSchema.of(obj)
+    """The object's schema from the process's cache, current as of the key's read: the key's
+    organization carries the schema version (records.schema_cache)."""
+    return cached_schema(org=request.auth.org, api_name=object_name)
 
 
 def record_target(request, object_name: str, record_id: str):
