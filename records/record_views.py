@@ -28,7 +28,12 @@ from records.filters import body_filters
 from records.matching import match_key, matching_records
 from records.ordering import sort_keys
 from records.registry import policy_for
-from records.representation import read_merge_input, read_record_input, record_payloads
+from records.representation import (
+    payload_rows,
+    read_merge_input,
+    read_record_input,
+    record_payloads,
+)
 from records.schema_cache import cached_schema
 from records.serializers import (
     BatchResultSerializer,
@@ -69,7 +74,7 @@ def record_list(schema: ObjectSchema, params, *, query_filters=None, condition=N
         condition=condition,
     )
     return list_response(
-        queryset,
+        payload_rows(queryset, meta=select["meta"], fields=select["fields"]),
         window,
         serialize=lambda page: record_payloads(
             page, schema, meta=select["meta"], fields=select["fields"]

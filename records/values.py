@@ -200,7 +200,7 @@ def missing_relationship_targets(
     return dict(problems)
 
 
-def linked_records(records: Iterable[Record], schema: ObjectSchema) -> dict[str, dict[str, str]]:
+def linked_records(records: Iterable[Any], schema: ObjectSchema) -> dict[str, dict[str, str]]:
     """{id: {id, object, name}} for every record the given ones link to: one query."""
     ids: set[str] = set()
     for field in schema.fields:
@@ -219,21 +219,28 @@ def linked_records(records: Iterable[Record], schema: ObjectSchema) -> dict[str,
 
 
 def represent_values(
-    record: Record, schema: ObjectSchema, links: dict[str, dict[str, str]]
+    record: Any, schema: ObjectSchema, links: dict[str, dict[str, str]]
 ) -> dict[str, Any]:
-    """The record's values keyed by field api_name; relationships as {id, object, name}. A
-    link whose target is gone is left out."""
+    """The record's values keyed by field api_name, in field order; relationships as {id,
+    object, name}. A link whose target is gone is left out."""
+    values = record.values
     result: dict[str, Any] = {}
-    for field in schema.fields:
-        if field.key not in record.values:
+    for key, api_name, links_to in schema.derived(_shown_fields):
+        if key not in values:
             continue
-        value = record.values[field.key]
-        if field.type == "relationship":
+        value = values[key]
+        if links_to:
             if isinstance(value, list):
                 value = [links[i] for i in value if i in links]
             else:
                 value = links.get(value)
                 if value is None:
                     continue
-        result[field.api_name] = value
+        result[api_name] = value
     return result
+
+
+def _shown_fields(schema: ObjectSchema) -> tuple[tuple[str, str, bool], ...]:
+    """(key, api_name, is a relationship) per field: what showing a record's values needs,
+    read off the fields once per schema rather than once per record."""
+    return tuple((f.key, f.api_name, f.type == "relationship") for f in schema.fields)
