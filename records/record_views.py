@@ -240,7 +240,7 @@ class RecordLookupView(ApiView):
         schema = object_schema(request, object_name)
         params = read_params(request)
         keys = {k: v for k, v in params.items() if k != "select"}
-        valid = lookup_keys(schema)
+        valid = schema.derived(lookup_keys)
         if len(keys) != 1 or next(iter(keys)) not in valid:
             raise BadRequestError(
                 f"Look up by exactly one of: {', '.join(sorted(valid))}.",
