@@ -13,12 +13,32 @@ class Organization(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Bumped (accounts.services.bump_schema_version) in the transaction of every change to the
+    # organization's objects or fields: caches of those key on it, and it arrives with the API
+    # key's row, so no request asks whether a cached schema is still current. The database
+    # default lets code that predates the column insert organizations during a rolling deploy.
+    schema_version = models.PositiveBigIntegerField(default=0, db_default=0, editable=False)
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        if (
+            not self._state.adding
+            and not kwargs.get("force_insert")
+            and kwargs.get("update_fields") is None
+        ):
+            # Writing back the version this instance read would undo a bump committed since,
+            # and caches would serve the older schema again: only the bump moves it.
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != "schema_version"
+            ]
+        super().save(*args, **kwargs)
 
 
 class Membership(models.Model):

@@ -2,11 +2,13 @@
 
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
+from uuid import UUID
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -40,6 +42,15 @@ def create_organization(*, name: str, slug: str | None = None) -> Organization:
     raise InvalidInputError("Could not find a free slug; give one explicitly.")
 
 
+def bump_schema_version(*, org_id: UUID) -> None:
+    """Marks the organization's objects and fields as changed, so caches keyed on the version
+    (records.schema_cache) load them again. Called inside the change's own transaction: the new
+    version and the new schema commit together, and nobody sees one without the other."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("bump_schema_version runs inside the schema change's transaction.")
+    Organization.objects.filter(pk=org_id).update(schema_version=F("schema_version") + 1)
+
+
 def add_member(*, org: Organization, user: AbstractBaseUser) -> Membership:
     membership, _ = Membership.objects.get_or_create(org=org, user=user)
     return membership
@@ -68,12 +79,15 @@ def revoke_api_key(*, api_key: ApiKey) -> ApiKey:
 
 
 def touch_api_key(*, api_key: ApiKey, now: datetime | None = None) -> None:
-    """Records use, at most once a minute per key, so reads do not all become writes."""
+    """Records use, at most once a minute per key, so reads do not all become writes: no
+    statement at all while the value read with the key is recent, and then an UPDATE that
+    matches only while the stored value is still stale, so that of the processes that saw it
+    stale at once, one writes and the others change nothing."""
     now = now or timezone.now()
+    stale_before = now - timedelta(seconds=settings.API_KEY_LAST_USED_RESOLUTION_SECONDS)
     last = api_key.last_used_at
-    if (
-        last is None
-        or (now - last).total_seconds() >= settings.API_KEY_LAST_USED_RESOLUTION_SECONDS
-    ):
-        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+    if last is None or last <= stale_before:
+        ApiKey.objects.filter(
+            Q(last_used_at__isnull=True) | Q(last_used_at__lte=stale_before), pk=api_key.pk
+        ).update(last_used_at=now)
         api_key.last_used_at = now

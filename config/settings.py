@@ -7,6 +7,7 @@ DATABASE_PARALLEL_WORKERS  PostgreSQL parallel workers per query, default 0
 ALLOWED_HOSTS         comma list
 CSRF_TRUSTED_ORIGINS  comma list of https://host origins (admin behind a proxy)
 SECURE_PROXY_SSL_HEADER  e.g. "HTTP_X_FORWARDED_PROTO=https" when a proxy terminates TLS
+DATABASE_HEALTH_CHECK_IDLE_SECONDS  a persistent connection idle this long is checked first
 CACHE_URL             default: local memory; redis://host:6379/0 when several processes serve
 API_THROTTLE_RATE     requests per API key, e.g. "1200/minute"
 API_MAX_BODY_BYTES    request body limit, default 10 MiB
@@ -112,9 +113,14 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
-        conn_health_checks=True,
+        # Not before every request (a SELECT 1 each): api.db_connections checks a kept
+        # connection only after DATABASE_HEALTH_CHECK_IDLE_SECONDS without use.
+        conn_health_checks=False,
     )
 }
+DATABASE_HEALTH_CHECK_IDLE_SECONDS = float(
+    os.environ.get("DATABASE_HEALTH_CHECK_IDLE_SECONDS", "10")
+)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Wait on locks rather than fail at once; WAL lets the server, the worker and readers work
     # beside a writer instead of queueing behind it.

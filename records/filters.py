@@ -301,6 +301,11 @@ class RecordFilterSet(django_filters.FilterSet):
 
 
 def targets(schema) -> dict[str, Target]:
+    """Every filter key of the object; built once per schema and shared (read-only)."""
+    return schema.derived(_targets)
+
+
+def _targets(schema) -> dict[str, Target]:
     found = {key: Target(key=key) for key in BUILT_IN_OPERATORS}
     for field in schema.fields:
         for name in (field.api_name, *field.aliases):
@@ -309,6 +314,11 @@ def targets(schema) -> dict[str, Target]:
 
 
 def filterset_for(schema) -> type[RecordFilterSet]:
+    """The object's FilterSet class; built once per schema and shared (read-only)."""
+    return schema.derived(_filterset)
+
+
+def _filterset(schema) -> type[RecordFilterSet]:
     filters: dict[str, RecordFilter] = {}
     for key, target in targets(schema).items():
         for operator in target.operators:
@@ -347,11 +357,19 @@ def check_filter_names(schema, names) -> None:
 
 
 def query_conditions(schema, params: Mapping[str, Any]) -> list[Condition]:
-    """The list's query-string filters, parsed through the object's FilterSet."""
+    """The list's query-string filters, parsed by the object's FilterSet's filters. Straight
+    from the class: an instance would deep-copy every filter and build and clean a form field
+    for each on every request, while a RecordFilter parses its own value."""
     if not params:
         return []
     check_filter_names(schema, params)
-    return filterset_for(schema)(data=dict(params)).conditions()
+    filters = filterset_for(schema).base_filters
+    found = []
+    for name, value in params.items():
+        target, operator = split_filter_key(schema, name)
+        record_filter = filters[f"{target.key}__{operator}" if operator else target.key]
+        found.append(Condition(target, operator, record_filter.values(value)))
+    return found
 
 
 def apply_query_filters(schema, queryset, params: Mapping[str, Any]):

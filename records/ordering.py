@@ -2,6 +2,8 @@
 numbers, dates and datetimes as their fixed-width ISO text), empty values last either way,
 ties broken by id in the direction of the first key."""
 
+import copy
+
 from django.db.models import F, OrderBy, QuerySet
 from django.db.models.fields.json import KeyTextTransform
 
@@ -81,6 +83,13 @@ class ValuesFirst:
         self.without_value = self.queryset.exclude(id__in=rows.values("record_id")).order_by(
             "-id" if descending else "id"
         )
+
+    def values_list(self, *columns: str, **options) -> "ValuesFirst":
+        """The same pages, as rows of these columns (QuerySet.values_list)."""
+        rows = copy.copy(self)
+        rows.with_value = self.with_value.values_list(*columns, **options)
+        rows.without_value = self.without_value.values_list(*columns, **options)
+        return rows
 
     def __getitem__(self, window: slice) -> list:
         start, stop = window.start or 0, window.stop

@@ -27,7 +27,13 @@ from records.filters import Condition, body_conditions, query_conditions
 from records.matching import match_key, matching_records
 from records.ordering import sort_keys
 from records.registry import policy_for
-from records.representation import read_merge_input, read_record_input, record_payloads
+from records.representation import (
+    payload_rows,
+    read_merge_input,
+    read_record_input,
+    record_payloads,
+)
+from records.schema_cache import cached_schema
 from records.serializers import (
     BatchResultSerializer,
     BatchSerializer,
@@ -62,7 +68,7 @@ def record_list(
     any_of: list[list[Condition]] = (),
 ) -> Response:
     window = parse_window(params)
-    sort = parse_sort(params, allowed=sort_keys(schema), default="-id")
+    sort = parse_sort(params, allowed=schema.derived(sort_keys), default="-id")
     select = parse_select(params, defaults={"meta": False, "fields": True})
     archived = selectors.parse_archived(params)
     queryset = selectors.record_listing(
@@ -73,7 +79,7 @@ def record_list(
         any_of=any_of,
     )
     return list_response(
-        queryset,
+        payload_rows(queryset, meta=select["meta"], fields=select["fields"]),
         window,
         serialize=lambda page: record_payloads(
             page, schema, meta=select["meta"], fields=select["fields"]
@@ -82,8 +88,9 @@ def record_list(
 
 
 def object_schema(request, object_name: str) -> ObjectSchema:
-    obj = selectors.object_by_api_name(org_id=request.auth.org_id, api_name=object_name)
-    return ObjectSchema.of(obj)
+    """The object's schema from the process's cache, current as of the key's read: the key's
+    organization carries the schema version (records.schema_cache)."""
+    return cached_schema(org=request.auth.org, api_name=object_name)
 
 
 def record_target(request, object_name: str, record_id: str):
@@ -237,7 +244,7 @@ class RecordLookupView(ApiView):
         schema = object_schema(request, object_name)
         params = read_params(request)
         keys = {k: v for k, v in params.items() if k != "select"}
-        valid = lookup_keys(schema)
+        valid = schema.derived(lookup_keys)
         if len(keys) != 1 or next(iter(keys)) not in valid:
             raise BadRequestError(
                 f"Look up by exactly one of: {', '.join(sorted(valid))}.",

@@ -3,6 +3,7 @@
 from collections.abc import Sequence
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import QueryDict
 
 from api.exceptions import BadRequestError, InvalidParameterError, MissingInputError
@@ -15,16 +16,29 @@ MAX_ID_LENGTH = 255  # ids are opaque strings of up to 255 characters (the contr
 
 
 def record_payloads(
-    records: Sequence[Record], schema: ObjectSchema, *, meta: bool, fields: bool
+    records: Sequence[Any], schema: ObjectSchema, *, meta: bool, fields: bool
 ) -> list[dict[str, Any]]:
-    """Payloads for a page of records: one query for all their links, none per record."""
+    """Payloads for a page of records (Record instances, or the rows of `payload_rows`): one
+    query for all their links, none per record."""
     links = linked_records(records, schema) if fields else {}
     return [_payload(record, schema, links, meta=meta, fields=fields) for record in records]
 
 
+def payload_rows(records: QuerySet[Record], *, meta: bool, fields: bool) -> QuerySet:
+    """The records as plain rows of only the columns their payloads show: a page of model
+    instances would pay, per row, a model's construction and the conversion of columns no
+    payload uses (the organization and object ids, and the times without `meta`)."""
+    columns = ["id", "name", "archived_at"]
+    if fields:
+        columns.append("values")
+    if meta:
+        columns += ["created_at", "updated_at", "version"]
+    return records.values_list(*columns, named=True)
+
+
 def _payload(record, schema, links, *, meta: bool, fields: bool) -> dict[str, Any]:
     payload: dict[str, Any] = {
-        "id": str(record.pk),
+        "id": str(record.id),
         "object": schema.obj.api_name,
         "name": record.name,
     }

@@ -90,6 +90,9 @@ class RecordListing:
     def count(self) -> int:
         return self.counted.count()
 
+    def values_list(self, *columns: str, **options: Any) -> "RecordListing":
+        return RecordListing(self.source.values_list(*columns, **options), self.counted)
+
     def __getitem__(self, window: slice):
         return self.source[window]
 

@@ -2,8 +2,9 @@
 validating and normalizing by type, checking relationship targets in one query per write, and
 reading relationships back as {id, object, name} without one query per value."""
 
+import dataclasses
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -26,26 +27,49 @@ def chunked(ids: list[str]) -> Iterable[list[str]]:
 
 @dataclass(frozen=True)
 class ObjectSchema:
-    """An object and its fields, looked up by api_name, alias or storage key."""
+    """An object and its fields, looked up by api_name, alias or storage key.
+
+    A schema never changes once built: a change to the object or its fields is a new schema
+    (records.schema_cache). So what is derived from it is computed once and kept with it
+    (`derived`), and the same instances serve many requests: nothing may change `obj`, the
+    fields, or anything derived from them."""
 
     obj: Object
     fields: tuple[Field, ...]
+    _derived: dict = dataclasses.field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def of(cls, obj: Object) -> "ObjectSchema":
         return cls(obj=obj, fields=tuple(obj.fields.all()))
 
+    def derived[T](self, build: Callable[["ObjectSchema"], T]) -> T:
+        """`build(self)`, computed on first use and then shared: treat it as read-only."""
+        try:
+            return self._derived[build]
+        except KeyError:
+            # Two threads may both build it; either result is the same, so no lock.
+            return self._derived.setdefault(build, build(self))
+
     def field(self, name: str) -> Field | None:
-        for field in self.fields:
-            if field.api_name == name:
-                return field
-        for field in self.fields:
-            if name in field.aliases:
-                return field
-        return None
+        return self.derived(_fields_by_name).get(name)
 
     def by_key(self) -> dict[str, Field]:
-        return {field.key: field for field in self.fields}
+        return self.derived(_fields_by_key)
+
+
+def _fields_by_name(schema: ObjectSchema) -> dict[str, Field]:
+    """api_names first, then aliases (a former name never hides a current one); among
+    aliases, the first field in order wins."""
+    found: dict[str, Field] = {}
+    for each in schema.fields:
+        for alias in each.aliases:
+            found.setdefault(alias, each)
+    found.update({each.api_name: each for each in schema.fields})
+    return found
+
+
+def _fields_by_key(schema: ObjectSchema) -> dict[str, Field]:
+    return {each.key: each for each in schema.fields}
 
 
 def clean_name(value: Any) -> str:
@@ -176,7 +200,7 @@ def missing_relationship_targets(
     return dict(problems)
 
 
-def linked_records(records: Iterable[Record], schema: ObjectSchema) -> dict[str, dict[str, str]]:
+def linked_records(records: Iterable[Any], schema: ObjectSchema) -> dict[str, dict[str, str]]:
     """{id: {id, object, name}} for every record the given ones link to: one query."""
     ids: set[str] = set()
     for field in schema.fields:
@@ -195,21 +219,28 @@ def linked_records(records: Iterable[Record], schema: ObjectSchema) -> dict[str,
 
 
 def represent_values(
-    record: Record, schema: ObjectSchema, links: dict[str, dict[str, str]]
+    record: Any, schema: ObjectSchema, links: dict[str, dict[str, str]]
 ) -> dict[str, Any]:
-    """The record's values keyed by field api_name; relationships as {id, object, name}. A
-    link whose target is gone is left out."""
+    """The record's values keyed by field api_name, in field order; relationships as {id,
+    object, name}. A link whose target is gone is left out."""
+    values = record.values
     result: dict[str, Any] = {}
-    for field in schema.fields:
-        if field.key not in record.values:
+    for key, api_name, links_to in schema.derived(_shown_fields):
+        if key not in values:
             continue
-        value = record.values[field.key]
-        if field.type == "relationship":
+        value = values[key]
+        if links_to:
             if isinstance(value, list):
                 value = [links[i] for i in value if i in links]
             else:
                 value = links.get(value)
                 if value is None:
                     continue
-        result[field.api_name] = value
+        result[api_name] = value
     return result
+
+
+def _shown_fields(schema: ObjectSchema) -> tuple[tuple[str, str, bool], ...]:
+    """(key, api_name, is a relationship) per field: what showing a record's values needs,
+    read off the fields once per schema rather than once per record."""
+    return tuple((f.key, f.api_name, f.type == "relationship") for f in schema.fields)

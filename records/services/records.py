@@ -53,7 +53,7 @@ def create_record(*, schema: ObjectSchema, name: Any = UNSET, fields: Any = None
     check_relationship_targets(org_id=obj.org_id, schema=schema, values=values)
     record = Record(org_id=obj.org_id, object=obj, name=name, values=values)
     record.save(force_insert=True)
-    claim_unique_values(record, schema, values)
+    claim_unique_values(record, schema, values, new=True)
     send_changes([RecordChange(type=CREATED, record=record, schema=schema)])
     return record
 

@@ -1,7 +1,9 @@
 """Writes of the schema: objects and their fields.
 
 Changes that would break stored data are refused with a ConflictError that says how many
-records stand in the way.
+records stand in the way. Every change bumps the organization's schema version first, in its
+own transaction: cached schemas (records.schema_cache) key on it, and the row lock it takes
+makes one organization's schema changes run one after another.
 """
 
 import re
@@ -13,6 +15,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import Organization
+from accounts.services import bump_schema_version
 from api.exceptions import ConflictError, InvalidInputError
 from api.tenancy import for_org
 from records.field_types import FIELD_TYPES, FieldOptionsError
@@ -101,6 +104,7 @@ def create_object(
     is_system: bool = False,
 ) -> Object:
     """An object and its fields; a system object's fields are system fields (fixed)."""
+    bump_schema_version(org_id=org.pk)
     check_api_name(api_name, where="api_name")
     cleaned = [
         clean_field_definition(definition, where=f"fields.{index}.")
@@ -145,7 +149,9 @@ def _new_field(*, obj: Object, position: int, **definition: Any) -> Field:
     return field
 
 
+@transaction.atomic
 def update_object(*, obj: Object, changes: dict[str, Any]) -> Object:
+    bump_schema_version(org_id=obj.org_id)
     for name in ("singular_name", "plural_name", "description"):
         if name in changes:
             setattr(obj, name, changes[name])
@@ -155,6 +161,7 @@ def update_object(*, obj: Object, changes: dict[str, Any]) -> Object:
 
 @transaction.atomic
 def delete_object(*, obj: Object) -> None:
+    bump_schema_version(org_id=obj.org_id)
     if obj.is_system:
         raise ConflictError(f"'{obj.api_name}' is a system object and cannot be deleted.")
     referencing = (
@@ -174,6 +181,7 @@ def delete_object(*, obj: Object) -> None:
 
 @transaction.atomic
 def create_field(*, obj: Object, definition: dict[str, Any]) -> Field:
+    bump_schema_version(org_id=obj.org_id)
     cleaned = clean_field_definition(definition, where="")
     _check_relationship_targets(org=obj.org, fields=[cleaned], own_api_name=obj.api_name, where="")
     taken = for_org(Field, org_id=obj.org_id).filter(object=obj)
@@ -214,6 +222,7 @@ def _records_with_value(field: Field):
 def update_field(*, field: Field, changes: dict[str, Any]) -> Field:
     """Renaming keeps the old api_name as an alias. Type changes with values present,
     removing a choice in use, and requiring a value some records lack are refused (409)."""
+    bump_schema_version(org_id=field.org_id)
     unknown = set(changes) - FIELD_PROPERTIES
     if unknown:
         raise InvalidInputError(
@@ -340,6 +349,7 @@ def _refuse_removing_choices_in_use(field: Field, choices: list[str]) -> None:
 @transaction.atomic
 def delete_field(*, field: Field) -> None:
     """Deletes the definition and clears the field from every record of its object."""
+    bump_schema_version(org_id=field.org_id)
     if field.is_system:
         raise ConflictError(f"'{field.api_name}' is a system field and cannot be deleted.")
     schema = ObjectSchema.of(field.object)  # with the field, so the events say it went

@@ -53,12 +53,17 @@ def rewrite_unique_values(
         UniqueValue.objects.bulk_create(rows)
 
 
-def claim_unique_values(record: Record, schema: ObjectSchema, values: dict[str, Any]) -> None:
+def claim_unique_values(
+    record: Record, schema: ObjectSchema, values: dict[str, Any], *, new: bool = False
+) -> None:
     """Claims the unique values among `values` (just written to the record); the database's
-    unique constraint makes a concurrent duplicate fail here, as a 409."""
+    unique constraint makes a concurrent duplicate fail here, as a 409. A `new` record holds
+    no claims yet, so there is nothing to release first."""
     fields = [f for f in schema.fields if f.unique and f.key in values]
     try:
-        rewrite_unique_values(org_id=record.org_id, records=[record], fields=fields)
+        rewrite_unique_values(
+            org_id=record.org_id, records=[record], fields=fields, replace=not new
+        )
     except IntegrityError:
         raise _duplicate_error(record, fields) from None
 

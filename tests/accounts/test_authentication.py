@@ -1,10 +1,14 @@
 """The auth matrix: who gets 401, who gets 403, and both ways of sending a key."""
 
 import base64
+from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
-from accounts.services import revoke_api_key
+from accounts.models import ApiKey
+from accounts.services import revoke_api_key, touch_api_key
 from tests.conftest import ApiClient
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.api.routes")]
@@ -107,6 +111,33 @@ def test_using_a_key_records_last_used_at_once_a_minute(org, make_key):
     api_key.refresh_from_db()
     first = api_key.last_used_at
     assert first is not None
-    ApiClient(raw).get("/api/me")
+    with CaptureQueriesContext(connection) as queries:
+        ApiClient(raw).get("/api/me")
     api_key.refresh_from_db()
     assert api_key.last_used_at == first  # within the minute: no second write
+    assert not [q for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
+
+
+def test_of_processes_that_saw_last_used_at_stale_at_once_one_writes(org, make_key):
+    api_key, raw = make_key(org, "read")
+    ApiClient(raw).get("/api/me")
+    seen_here = ApiKey.objects.get(pk=api_key.pk)
+    seen_there = ApiKey.objects.get(pk=api_key.pk)
+    a_minute_on = seen_here.last_used_at + timedelta(seconds=61)
+    touch_api_key(api_key=seen_there, now=a_minute_on)
+    touch_api_key(api_key=seen_here, now=a_minute_on + timedelta(seconds=1))
+    assert ApiKey.objects.get(pk=api_key.pk).last_used_at == a_minute_on
+
+
+def test_a_key_revoked_elsewhere_is_refused_on_the_next_request(org, make_key):
+    """Keys are read on every request, never cached: a revocation made by any process counts
+    from the next request on, the schema cache notwithstanding."""
+    api_key, raw = make_key(org, "write")
+    api = ApiClient(raw)
+    created = api.post("/api/records/contacts", {"fields": {"email": "a@example.com"}})
+    path = f"/api/records/contacts/{created.data['id']}"
+    assert api.get(path).status == 200
+    revoke_api_key(api_key=ApiKey.objects.get(pk=api_key.pk))
+    refused = api.get(path).assert_envelope()
+    assert refused.status == 401
+    assert refused.body["errors"] == "The API key was revoked."

@@ -1,6 +1,8 @@
 """Records through HTTP: create, read, sparse update, archive, delete; typed values."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from records.models import Record
 
@@ -229,6 +231,14 @@ def test_unique_value_conflict_is_a_409_naming_field_and_existing_id(schema, wri
         ).status
         == 201
     )
+
+
+def test_a_new_record_claims_its_unique_values_without_releasing_any(schema, write_api):
+    with CaptureQueriesContext(connection) as queries:
+        create(write_api, name="Acme", fields={"domain": "acme.com"})
+    statements = [query["sql"] for query in queries.captured_queries]
+    assert [sql for sql in statements if sql.startswith('INSERT INTO "records_uniquevalue"')]
+    assert not [sql for sql in statements if sql.startswith("DELETE")]
 
 
 def test_unique_email_is_case_insensitive(schema, write_api):
