@@ -47,8 +47,10 @@ def start(
 
 
 def stop(process: subprocess.Popen, *, grace: float = 5.0) -> None:
-    """SIGTERM to the process group, then SIGKILL after `grace` seconds."""
-    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
+    """SIGINT to the process group, then SIGTERM, then SIGKILL, `grace` seconds apart.
+    SIGINT first: a Python child then runs its `finally` blocks (the webhook script drops its
+    scratch database there), and gunicorn and wrk stop at once on it."""
+    for sig, wait in ((signal.SIGINT, grace), (signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
         if process.poll() is not None:
             break
         try:
@@ -72,7 +74,7 @@ def stop_all() -> None:
 
 
 def run(
-    command: Sequence[str], *, env: dict[str, str], log: Path, timeout: float
+    command: Sequence[str], *, env: dict[str, str], log: Path, timeout: float, grace: float = 5.0
 ) -> tuple[int | None, str]:
     """Runs `command` to its end or for `timeout` seconds (then stops it): (exit code or None
     when stopped, its output)."""
@@ -83,7 +85,7 @@ def run(
     except subprocess.TimeoutExpired:
         code = None
     finally:
-        stop(process)
+        stop(process, grace=grace)
     with log.open("rb") as out:
         out.seek(offset)
         return code, out.read().decode(errors="replace")

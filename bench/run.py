@@ -36,8 +36,8 @@ NOMINAL = {
     "load": 110,
     "capture": 12,
     "reads": 84,
-    "webhooks": 45,
-    "scale": 245,
+    "webhooks": 60,
+    "scale": 230,
     "writes": 35,
 }
 FINISH = 15  # stopping servers, dropping the databases, writing the report
