@@ -22,7 +22,7 @@ ID_HEX = "__BENCH_ID_HEX__"
 OWN_WORK = re.compile(r'"?(accounts_apikey|api_requestlog)"?')
 
 
-def capture(client, key: str, path: str) -> tuple[int, list[str]]:
+def capture(client: Any, key: str, path: str) -> tuple[int, list[str]]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 

@@ -63,9 +63,18 @@ def drop(name: str) -> None:
         conn.execute(f"DROP DATABASE IF EXISTS {_checked(name)} WITH (FORCE)")
 
 
-def server_version() -> str:
-    with _admin() as conn:
-        return conn.execute("SHOW server_version").fetchone()[0]
+def check_server() -> str:
+    """The server's version; stops with what to do when it cannot be reached."""
+    try:
+        with _admin() as conn:
+            return conn.execute("SHOW server_version").fetchone()[0]
+    except psycopg.Error as error:
+        where = urlsplit(server_url())
+        raise SystemExit(
+            f"make bench needs PostgreSQL at {where.hostname}:{where.port or 5432} "
+            f"({str(error).strip().splitlines()[0]}): start it, or point DATABASE_URL at one "
+            "whose user may create databases."
+        ) from None
 
 
 def pending_tasks(name: str) -> dict[str, int]:

@@ -46,7 +46,7 @@ class _RolledBack(Exception):
     pass
 
 
-def measure(client, key: str, method: str, path: str, body: Any = None) -> dict[str, Any]:
+def measure(client: Any, key: str, method: str, path: str, body: Any = None) -> dict[str, Any]:
     from django.db import DatabaseError, connection, transaction
 
     headers = {"HTTP_AUTHORIZATION": f"Bearer {key}"}

@@ -96,6 +96,8 @@ class Run:
 
 def main() -> None:
     knobs = Knobs.from_env()
+    postgres = databases.check_server()
+    wrk = traffic.ensure_wrk()
     run = Run(knobs)
     for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGALRM):
         signal.signal(sig, _stop)
@@ -104,8 +106,7 @@ def main() -> None:
     results = run.results
     results.update(date=report.now(), commit=report.commit(), knobs=_knobs(knobs))
     try:
-        wrk = traffic.ensure_wrk()
-        results["machine"] = report.machine(databases.server_version())
+        results["machine"] = report.machine(postgres)
         run.say(f"budget {knobs.budget:.0f} s; results in {run.out}")
         _benchmark(run, wrk)
     except (KeyboardInterrupt, Stop) as reason:
