@@ -45,7 +45,7 @@ class Knobs:
     @classmethod
     def from_env(cls) -> "Knobs":
         return cls(
-            budget=_number("BENCH_BUDGET", 570),
+            budget=_number("BENCH_BUDGET", 565),
             duration=_number("BENCH_DURATION", 5),
             warmup=_number("BENCH_WARMUP", 2),
             ab_duration=_number("BENCH_AB_DURATION", 2),
@@ -56,7 +56,7 @@ class Knobs:
             deals=_count("BENCH_DEALS", 100_000),
             batch_size=_count("BENCH_BATCH_SIZE", 1000),
             singles=_count("BENCH_SINGLES", 500),
-            webhook_events=_count("BENCH_WEBHOOK_EVENTS", 200),
+            webhook_events=_count("BENCH_WEBHOOK_EVENTS", 100),
             tenants=_count("BENCH_TENANTS", 200),
             tenant_objects=_count("BENCH_TENANT_OBJECTS", 10),
             tenant_fields=_count("BENCH_TENANT_FIELDS", 20),

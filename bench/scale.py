@@ -17,6 +17,8 @@ from bench import databases, processes, traffic
 from bench.client import Api
 from bench.scenarios import SCENARIOS
 
+WRITERS = 16  # concurrent writers, each in its own tenant
+
 
 @dataclass
 class Tenants:
@@ -79,6 +81,8 @@ def make_tenants(
             str(fields),
             "--records",
             str(records),
+            "--keys",
+            str(-(-WRITERS // process_count)),
         )
         creators.append((processes.start(command, env=env, log=log), log))
     worker_log = out / "tenants-worker.log"

@@ -39,7 +39,6 @@ FIELD_TYPES = [
     "json",
 ]
 CHOICES = ["red", "green", "blue", "amber", "violet"]
-KEYED_TENANTS = 16  # the first ones get a write key, for the concurrent writers check
 
 
 def field_definitions(count: int, *, target: str) -> list[dict[str, Any]]:
@@ -89,7 +88,9 @@ def value(kind: str, rng: random.Random, links: list[str]) -> Any:
     raise ValueError(kind)
 
 
-def make_tenant(index: int, *, objects: int, fields: int, records: int) -> dict[str, Any]:
+def make_tenant(
+    index: int, *, objects: int, fields: int, records: int, keyed: bool
+) -> dict[str, Any]:
     from accounts.services import create_api_key, create_organization
     from records import services
     from records.batch_operations import read_batch
@@ -121,7 +122,7 @@ def make_tenant(index: int, *, objects: int, fields: int, records: int) -> dict[
         if number == 0:
             links = [str(outcome.record.pk) for outcome in outcomes]
     answer: dict[str, Any] = {"tenant": index, "org": org.slug}
-    if index < KEYED_TENANTS:
+    if keyed:
         answer["key"] = create_api_key(org=org, scope="write", name="bench")[1]
         answer["object"] = "o01"
     return answer
@@ -134,6 +135,9 @@ def main() -> None:
     parser.add_argument("--objects", type=int, default=10)
     parser.add_argument("--fields", type=int, default=20)
     parser.add_argument("--records", type=int, default=20)
+    # Its first tenants get a write key, for the concurrent writers check: a few in every
+    # process, so that enough are made even when the deadline stops the processes early.
+    parser.add_argument("--keys", type=int, default=0)
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     import django
@@ -141,7 +145,13 @@ def main() -> None:
     django.setup()
     for index in range(args.first, args.first + args.count):
         started = time.perf_counter()
-        done = make_tenant(index, objects=args.objects, fields=args.fields, records=args.records)
+        done = make_tenant(
+            index,
+            objects=args.objects,
+            fields=args.fields,
+            records=args.records,
+            keyed=index - args.first < args.keys,
+        )
         done["seconds"] = round(time.perf_counter() - started, 3)
         print("TENANT " + json.dumps(done), flush=True)
 
