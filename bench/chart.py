@@ -10,6 +10,10 @@ LEFT = 230
 RIGHT = 90
 
 
+def _rate(value: float) -> str:
+    return f"{value:,.1f}/s" if value < 10 else f"{value:,.0f}/s"
+
+
 def svg(scenarios: dict[str, Any], *, subtitle: str) -> str:
     rows = [(name, s) for name, s in scenarios.items() if s.get("ceiling", {}).get("rps")]
     height = 70 + len(rows) * (2 * BAR + 22) + 30
@@ -35,13 +39,13 @@ def svg(scenarios: dict[str, Any], *, subtitle: str) -> str:
         parts.append(f'<text x="10" y="{y + BAR + 4}">{escape(label[:36])}</text>')
         parts.append(
             f'<rect x="{LEFT}" y="{y}" width="{span}" height="{BAR}" fill="#9aa5b1"/>'
-            f'<text x="{LEFT + span + 6}" y="{y + 12}">{ceiling:,.0f}/s</text>'
+            f'<text x="{LEFT + span + 6}" y="{y + 12}">{_rate(ceiling)}</text>'
         )
         width = max(1.0, min(span, span * share))
         parts.append(
             f'<rect x="{LEFT}" y="{y + BAR + 2}" width="{width:.1f}" height="{BAR}" '
             f'fill="#2b6cb0"/><text x="{LEFT + span + 6}" y="{y + 2 * BAR}">'
-            f"{product:,.0f}/s ({share:.0%})</text>"
+            f"{_rate(product)} ({share:.0%})</text>"
         )
         y += 2 * BAR + 22
     parts.append("</svg>")

@@ -33,7 +33,7 @@ from bench.scenarios import SCENARIOS
 # What each step takes on a quiet 2-core machine with the default knobs, in seconds. When the
 # run falls behind, each later step gets its proportional share of what is left.
 NOMINAL = {
-    "load": 110,
+    "load": 125,
     "capture": 12,
     "reads": 84,
     "webhooks": 60,

@@ -29,4 +29,4 @@ def test_a_partial_run_still_renders():
     assert "stopped early: received SIGINT" in text
     assert "product: 3 non-2xx" in text
     assert "| a. GET one record | 50.0 |" in text
-    assert svg.startswith("<svg") and "50/s (25%)" in svg
+    assert svg.startswith("<svg") and "50/s (25%)" in svg and "200/s" in svg
