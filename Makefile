@@ -12,12 +12,13 @@ FIND_PYTHON := for c in python3.13 python3.12 python3.14 python3 python; do \
 	  if command -v $$c >/dev/null 2>&1 && $$c -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
 	    command -v $$c; break; fi; done
 
-.PHONY: help run test lint install clean
+.PHONY: help run test lint bench install clean
 
 help:
 	@echo "make run    set up and serve the API, admin and docs on http://$(HOST):$(PORT), with the worker"
 	@echo "make test   set up and run the whole test suite (DATABASE_URL picks the database)"
 	@echo "make lint   ruff"
+	@echo "make bench  benchmark on PostgreSQL, at most 10 minutes (docs/benchmarks.md)"
 
 $(PY):
 	@base="$$($(FIND_PYTHON))"; \
@@ -50,6 +51,12 @@ test: install
 
 lint: install
 	$(VENV)/bin/ruff check .
+
+# The product against a bare ceiling app, writes, webhooks and tenant scale, on loopback with
+# PostgreSQL (DATABASE_URL's server; its own databases); stops by itself within BENCH_BUDGET
+# seconds. Knobs and figures: docs/benchmarks.md.
+bench: install
+	$(PY) -m bench.run
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
