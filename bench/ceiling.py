@@ -81,8 +81,14 @@ class Ceiling:
         # Made on first use in each worker, after gunicorn forked it: a connection must not
         # be shared across a fork.
         if self._conn is None or self._conn.closed or self._pid != os.getpid():
+            # The session settings the product's connections have (config/settings.py), so
+            # that the same SQL gets the same plans.
             self._conn = psycopg.connect(
-                self.database_url, autocommit=True, cursor_factory=psycopg.ClientCursor
+                self.database_url,
+                autocommit=True,
+                cursor_factory=psycopg.ClientCursor,
+                options="-c max_parallel_workers_per_gather="
+                + os.environ.get("DATABASE_PARALLEL_WORKERS", "0"),
             )
             self._pid = os.getpid()
         return self._conn
