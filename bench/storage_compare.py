@@ -29,7 +29,6 @@ that is rolled back, so the data stays the same between runs. Then "tenant scale
 measured again. Design O's index build is capped by --o-budget seconds and stops at the first
 "out of shared memory"; the report says how far it got.
 """
-# ruff: noqa: S608, S311  (SQL is built from our own identifiers; random only makes test data)
 
 from __future__ import annotations
 
