@@ -41,10 +41,10 @@ run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py bootstrap_demo --host $(HOST) --port $(PORT)
 	@$(PY) manage.py schedule_periodic_tasks
-	@# The worker runs beside the server and stops with it.
+	@# Gunicorn, as in production (config/gunicorn.py); the worker runs beside it and stops with it.
 	@$(PY) manage.py db_worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	$(PY) -m gunicorn -c config/gunicorn.py --bind $(HOST):$(PORT)
 
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Literal
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,23 +48,35 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def server_command(server: Literal["runserver", "gunicorn"], port: int) -> list[str]:
+    """Django's development server, or gunicorn with the production config (as `make run`)."""
+    if server == "gunicorn":
+        bind = f"127.0.0.1:{port}"
+        return [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.py", "--bind", bind]
+    return [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"]
+
+
 @contextmanager
-def running_server(env: dict[str, str], port: int) -> Iterator[Path]:
+def running_server(
+    env: dict[str, str], port: int, *, server: Literal["runserver", "gunicorn"] = "runserver"
+) -> Iterator[Path]:
     """Serves on 127.0.0.1:port until the block ends; yields the path of the server's log."""
     log_path = Path(env["VAR_DIR"]) / "server.log"
     with log_path.open("w") as log:
-        process = subprocess.Popen(  # noqa: S603 - our own manage.py
-            [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
+        process = subprocess.Popen(  # noqa: S603 - our own manage.py or gunicorn
+            server_command(server, port),
             cwd=ROOT,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
         try:
-            deadline = time.monotonic() + 30
+            # Until the application answers: gunicorn accepts connections as soon as it has
+            # bound, before its workers have loaded the project.
+            deadline = time.monotonic() + 60
             while True:
                 try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                    fetch(f"http://127.0.0.1:{port}/")
                     break
                 except OSError:
                     if process.poll() is not None or time.monotonic() > deadline:
@@ -74,7 +87,11 @@ def running_server(env: dict[str, str], port: int) -> Iterator[Path]:
             yield log_path
         finally:
             process.terminate()
-            process.wait(timeout=10)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -86,8 +103,16 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect)
 
 
-def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
-    request = urllib.request.Request(url, headers=headers or {})  # noqa: S310 - loopback only
+def fetch(
+    url: str,
+    headers: dict[str, str] | None = None,
+    *,
+    method: str = "GET",
+    data: bytes | None = None,
+) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(  # noqa: S310 - loopback only
+        url, headers=headers or {}, method=method, data=data
+    )
     try:
         with _opener.open(request, timeout=10) as response:
             return response.status, dict(response.headers), response.read()
@@ -104,12 +129,15 @@ def scratch_database(var_dir: Path) -> tuple[str, Callable[[], None]]:
     import psycopg
 
     base, _, _ = url.rpartition("/")
+    # Through the server's maintenance database, as Django does for its test database: the one
+    # DATABASE_URL names need not exist (the test suite only creates test_<name>).
+    maintenance = f"{base}/postgres"
     name = f"scratch_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(url, autocommit=True) as conn:
+    with psycopg.connect(maintenance, autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name}")
 
     def drop() -> None:
-        with psycopg.connect(url, autocommit=True) as conn:
+        with psycopg.connect(maintenance, autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
     return f"{base}/{name}", drop

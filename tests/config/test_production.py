@@ -43,7 +43,7 @@ def test_an_unknown_environment_is_refused(production_env):
 def test_plain_http_api_request_is_a_403_in_the_envelope_never_a_redirect(production_env):
     manage("migrate", "--noinput", env=production_env)
     port = free_port()
-    with running_server(production_env, port):
+    with running_server(production_env, port, server="gunicorn"):
         base = f"http://127.0.0.1:{port}"
         status, headers, body = fetch(f"{base}/api/me", {})
         envelope = json.loads(body)
