@@ -73,12 +73,15 @@ def drain_tasks(env: dict[str, str], log: Path, *, timeout: float) -> bool:
 @contextmanager
 def gunicorn(app: str, *, env: dict[str, str], workers: int, log: Path) -> Iterator[int]:
     """Serves `app` with `workers` sync workers on a free loopback port, until the block ends;
-    yields the port."""
+    yields the port. The product's production settings (config/gunicorn.py) for the product and
+    the ceiling alike, access log included."""
     port = processes.free_port()
     process = processes.start(
         processes.python(
             "-m",
             "gunicorn",
+            "-c",
+            "config/gunicorn.py",
             app,
             "--workers",
             str(workers),
