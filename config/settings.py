@@ -188,7 +188,10 @@ WEBHOOK_RETRY_SCHEDULE = [
 WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
 # A worker owns the deliveries it claimed this long; if it dies, another takes them over.
 WEBHOOK_LEASE_SECONDS = float(os.environ.get("WEBHOOK_LEASE_SECONDS", "60"))
-WEBHOOK_CLAIM_SIZE = int(os.environ.get("WEBHOOK_CLAIM_SIZE", "10"))
+# Sends a worker keeps in flight at once (threads doing HTTP; the worker's one thread writes),
+# and the most deliveries it claims at a time (never more than it has free senders).
+WEBHOOK_SEND_CONCURRENCY = int(os.environ.get("WEBHOOK_SEND_CONCURRENCY", "32"))
+WEBHOOK_CLAIM_SIZE = int(os.environ.get("WEBHOOK_CLAIM_SIZE", "32"))
 # SSRF guard: endpoints must be HTTPS on public addresses, unless development says otherwise.
 WEBHOOK_REQUIRE_HTTPS = env_bool("WEBHOOK_REQUIRE_HTTPS", default=PRODUCTION)
 WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=not PRODUCTION)

@@ -12,6 +12,7 @@ from django.test import Client
 
 from accounts.models import ApiKey, Organization
 from accounts.services import add_member, create_api_key, create_organization
+from webhooks.sending import connections as webhook_connections
 
 STAFF_PASSWORD = "correct-horse-battery-staple"
 
@@ -20,6 +21,14 @@ STAFF_PASSWORD = "correct-horse-battery-staple"
 def _fast_password_hashing(settings):
     # Logins are part of admin tests; a slow hasher only makes them slow.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _no_kept_webhook_connections():
+    """Webhook connections are kept alive per process: closed after each test, so none
+    outlives the receiver it was opened to (or reaches the next test's)."""
+    yield
+    webhook_connections.clear()
 
 
 @pytest.fixture(autouse=True)

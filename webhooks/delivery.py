@@ -1,20 +1,33 @@
-"""The worker's side: claim the deliveries that are due, send each, log the attempt, and
-schedule the next one or give up.
+"""The worker's side: claim the deliveries that are due, send them, log the attempts, and
+schedule the next ones or give up.
 
-Claiming takes `SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL, so any number of workers
-claim disjoint deliveries (SQLite runs one writing transaction at a time, which does the
-same for its one worker). A claim is a lease, renewed before each send and checked when the
-result is written: a worker that dies mid-send holds its deliveries only until the lease
-ends, and then another worker (woken by the wake-up queued with the claim, or by the sweep)
-takes them over. Delivery is at least once; receivers deduplicate by `webhook-id`."""
+A worker keeps up to WEBHOOK_SEND_CONCURRENCY sends in flight, on a pool of threads that only
+do HTTP; this thread does every database write, in batches. It claims only as many
+deliveries as it has free senders, so each claimed delivery goes out at once.
+
+Claiming is one `UPDATE … RETURNING` around `SELECT … FOR UPDATE SKIP LOCKED` on PostgreSQL,
+so any number of workers claim disjoint deliveries (SQLite runs one writing transaction at a
+time, which does the same for its one worker). A claim is a lease, taken just before the send
+and checked when the result is written: a worker that dies mid-send holds its deliveries only
+until the lease ends, and then another worker (woken by the wake-up queued with the claim, or
+by the sweep) takes them over; a result whose lease was lost meanwhile (a retry, a takeover)
+is logged as an attempt but changes nothing else. Delivery is at least once; receivers
+deduplicate by `webhook-id`. No order is promised (docs/webhooks.md), and sends to one
+endpoint run concurrently like any others."""
 
 import json
 import logging
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from uuid import UUID
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
+from django.db import connection, transaction
 from django.utils import timezone
 
 from webhooks.models import Attempt, Delivery, DeliveryStatus, Endpoint
@@ -24,64 +37,184 @@ from webhooks.tasks import wake_workers
 
 logger = logging.getLogger("webhooks.delivery")
 GONE = 410
+# One call stops claiming after this long (and queues a wake-up to go on): the worker runs
+# other tasks too, and stops gracefully only between tasks.
+CLAIM_FOR_SECONDS = 10.0
+ANY_LEASE = object()
+
+
+@dataclass
+class Outcome:
+    """What became of one claimed delivery's send."""
+
+    delivery: Delivery
+    result: SendResult
+    started_at: datetime
 
 
 def deliver_due(*, limit: int | None = None) -> int:
-    """Claims up to `limit` due deliveries and sends them; the number claimed. One
+    """Claims the due deliveries, up to `limit` at a time, and sends them, several at once,
+    until none is due; the number claimed. Each round is one transaction that writes the
+    results that came in and claims as many deliveries as there are free senders. One
     delivery's failure, whatever it is, is that delivery's attempt, not the batch's end."""
-    limit = limit or settings.WEBHOOK_CLAIM_SIZE
-    claimed = claim_due(limit=limit)
-    if len(claimed) == limit:
-        wake_workers()  # more may be due: another worker can start on them meanwhile
-    for delivery in claimed:
-        try:
-            attempt(delivery)
-        except Exception as exc:
-            logger.exception("Sending delivery %s failed", delivery.pk)
-            _record_crash(delivery, exc)
-    return len(claimed)
+    batch = limit or settings.WEBHOOK_CLAIM_SIZE
+    concurrency = max(1, settings.WEBHOOK_SEND_CONCURRENCY)
+    senders = _senders(concurrency)
+    # A claim for one or two free senders would cost a round of its own: wait for a handful
+    # (the results that come in meanwhile are written together, too).
+    top_up = max(1, min(batch, concurrency) // 2)
+    stop_claiming = time.monotonic() + CLAIM_FOR_SECONDS
+    in_flight: dict[Future, tuple[Delivery, datetime]] = {}
+    finished: list[Outcome] = []
+    claimed_total, more_due, woke_another = 0, True, False
+    while True:
+        room = concurrency - len(in_flight)
+        wanted = min(batch, room) if more_due and (room >= top_up or not in_flight) else 0
+        if wanted and time.monotonic() > stop_claiming:
+            wake_workers()  # the rest in another task, maybe on another worker
+            more_due, wanted = False, 0
+        claimed = _round(finished, wanted=wanted, wake_another=not woke_another)
+        if wanted:
+            claimed_total += len(claimed)
+            more_due = len(claimed) == wanted
+            woke_another = woke_another or more_due
+        for delivery, prepared in _prepare(claimed):
+            in_flight[senders.submit(_send, prepared)] = (delivery, prepared.started_at)
+        if not in_flight:
+            return claimed_total
+        done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+        finished = [_outcome(future, *in_flight.pop(future)) for future in done]
+
+
+def _round(outcomes: list[Outcome], *, wanted: int, wake_another: bool) -> list[Delivery]:
+    """Writes `outcomes` and claims up to `wanted` deliveries in one transaction (one commit,
+    the costly part of a write, for both); the claimed deliveries. When the claim is full
+    and `wake_another`, another worker is woken to share the work."""
+    if not outcomes and not wanted:
+        return []
+    try:
+        with transaction.atomic():
+            _record(outcomes)
+            ids = _claim(limit=wanted) if wanted else []
+            if ids and len(ids) == wanted and wake_another:
+                wake_workers()
+    except Exception:
+        if not outcomes:
+            raise
+        logger.exception("Writing %s results failed; writing each alone", len(outcomes))
+        record_attempts(outcomes)
+        return claim_due(limit=wanted) if wanted else []
+    return _load(ids)
 
 
 def claim_due(*, limit: int) -> list[Delivery]:
+    """Leases up to `limit` due deliveries to this worker; they come with their endpoint and
+    event, oldest due first."""
+    with transaction.atomic():
+        ids = _claim(limit=limit)
+    return _load(ids)
+
+
+def _claim(*, limit: int) -> list[UUID]:
     now = timezone.now()
     lease_until = now + timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS)
-    with transaction.atomic():
-        due = (
-            Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now)
-            .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-            .order_by("next_attempt_at", "id")
-            .select_for_update(skip_locked=True)
-            .values_list("id", flat=True)
-        )
-        ids = list(due[:limit])
-        if not ids:
-            return []
-        Delivery.objects.filter(id__in=ids).update(lease_until=lease_until)
-        # Should this worker die, the deliveries are due again when the lease ends.
-        wake_workers(run_after=lease_until)
-    claimed = Delivery.objects.filter(id__in=ids).select_related("endpoint", "event")
+    ids = _lease(now=now, lease_until=lease_until, limit=limit)
+    if ids:
+        _wake_when_lease_ends(lease_until)
+    return ids
+
+
+def _load(ids: list[UUID]) -> list[Delivery]:
+    """The claimed deliveries with their events, oldest due first, and their endpoints, each
+    loaded once however many of its deliveries there are (a batch is often one endpoint's)."""
+    if not ids:
+        return []
+    claimed = list(Delivery.objects.filter(id__in=ids).select_related("event"))
+    endpoints = Endpoint.objects.in_bulk({delivery.endpoint_id for delivery in claimed})
+    # An endpoint deleted in between took its deliveries with it: nothing to send.
+    claimed = [delivery for delivery in claimed if delivery.endpoint_id in endpoints]
+    for delivery in claimed:
+        delivery.endpoint = endpoints[delivery.endpoint_id]
     return sorted(claimed, key=lambda delivery: (delivery.next_attempt_at, delivery.id))
 
 
-def attempt(delivery: Delivery) -> Attempt | None:
-    """Sends the claimed delivery once and records what happened. Nothing is sent when the
-    claim was lost meanwhile (another worker took it over, a retry, a deletion), and a
-    delivery to an endpoint turned off meanwhile fails without an attempt."""
-    started_at = timezone.now()
-    if not _renew_lease(delivery, now=started_at):
-        return None
-    endpoint, event = Endpoint.objects.filter(pk=delivery.endpoint_id).first(), delivery.event
-    if endpoint is None:
-        return None
-    if not endpoint.active:
-        Delivery.objects.filter(pk=delivery.pk, lease_until=delivery.lease_until).update(
-            status=DeliveryStatus.FAILED,
-            next_attempt_at=None,
-            lease_until=None,
-            last_error="The endpoint is not active.",
-            updated_at=started_at,
-        )
-        return None
+def _lease(*, now: datetime, lease_until: datetime, limit: int) -> list[UUID]:
+    """Sets `lease_until` on the due deliveries no one holds and returns their ids: one
+    statement, one round trip, where the ORM would take a transaction, a SELECT and an
+    UPDATE. Rows another worker is claiming right now are skipped (PostgreSQL)."""
+    meta = Delivery._meta
+    locking = connection.features.has_select_for_update_skip_locked
+    skip_locked = " FOR UPDATE SKIP LOCKED" if locking else ""
+    # Only the model's own table name is interpolated; every value is a parameter.
+    sql = (
+        f"UPDATE {meta.db_table} SET lease_until = %s WHERE id IN ("  # noqa: S608
+        f" SELECT id FROM {meta.db_table}"
+        "  WHERE status = %s AND next_attempt_at <= %s"
+        "  AND (lease_until IS NULL OR lease_until < %s)"
+        f"  ORDER BY next_attempt_at, id LIMIT %s{skip_locked}"
+        ") RETURNING id"
+    )
+    at = connection.ops.adapt_datetimefield_value
+    params = [at(lease_until), DeliveryStatus.PENDING.value, at(now), at(now), limit]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [meta.pk.to_python(row[0]) for row in cursor.fetchall()]
+
+
+# The end of the lease covered by the last lease-end wake-up this process queued (see below).
+_lease_wake = {"covers_until": None}
+_lease_wake_lock = threading.Lock()
+
+
+def _wake_when_lease_ends(lease_until: datetime) -> None:
+    """Should this worker die, its deliveries are due again when their lease ends: a wake-up
+    then lets another worker take them over. One wake-up covers the leases that end within a
+    twelfth of the lease time (5 s of 60) after the first: a busy worker claims many times a
+    second, and a wake-up per claim would leave thousands of task rows that each run a
+    query for nothing. A takeover comes at most that much later."""
+    with _lease_wake_lock:
+        covered = _lease_wake["covers_until"]
+        if covered is not None and lease_until <= covered:
+            return
+    wake_at = lease_until + timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS / 12)
+    wake_workers(run_after=wake_at)
+
+    def covered_from_now_on() -> None:
+        with _lease_wake_lock:
+            _lease_wake["covers_until"] = wake_at
+
+    transaction.on_commit(covered_from_now_on)
+
+
+@dataclass
+class _Prepared:
+    url: str
+    headers: dict[str, str]
+    body: str
+    started_at: datetime
+
+
+def _prepare(claimed: list[Delivery]) -> Iterator[tuple[Delivery, _Prepared]]:
+    """The signed request of each claimed delivery. A delivery to an endpoint turned off
+    meanwhile fails without an attempt; one that cannot be prepared is a failed attempt."""
+    inactive = []
+    for delivery in claimed:
+        started_at = timezone.now()
+        if not delivery.endpoint.active:
+            inactive.append(delivery)
+            continue
+        try:
+            prepared = _request(delivery, delivery.endpoint, started_at)
+        except Exception as exc:
+            logger.exception("Preparing delivery %s failed", delivery.pk)
+            record_attempts([Outcome(delivery, _crash(exc), started_at)])
+            continue
+        yield delivery, prepared
+    _fail_inactive(inactive)
+
+
+def _request(delivery: Delivery, endpoint: Endpoint, started_at: datetime) -> _Prepared:
+    event = delivery.event
     body = json.dumps(event.payload, separators=(",", ":"), ensure_ascii=False)
     msg_id = event.public_id
     headers = {
@@ -94,8 +227,80 @@ def attempt(delivery: Delivery) -> Attempt | None:
             body=body,
         ),
     }
-    result = post(url=endpoint.url, headers=headers, body=body)
-    return record_attempt(delivery, result, started_at=started_at)
+    return _Prepared(url=endpoint.url, headers=headers, body=body, started_at=started_at)
+
+
+def _fail_inactive(deliveries: list[Delivery]) -> None:
+    for lease_until in {delivery.lease_until for delivery in deliveries}:
+        Delivery.objects.filter(
+            pk__in=[d.pk for d in deliveries if d.lease_until == lease_until],
+            lease_until=lease_until,
+        ).update(
+            status=DeliveryStatus.FAILED,
+            next_attempt_at=None,
+            lease_until=None,
+            last_error="The endpoint is not active.",
+            updated_at=timezone.now(),
+        )
+
+
+def _send(prepared: _Prepared) -> SendResult:
+    """On a sender thread: HTTP only, never the database."""
+    return post(url=prepared.url, headers=prepared.headers, body=prepared.body)
+
+
+def _outcome(future: Future, delivery: Delivery, started_at: datetime) -> Outcome:
+    try:
+        result = future.result()
+    except Exception as exc:  # an unexpected error while sending is a failed attempt
+        logger.error("Sending delivery %s failed", delivery.pk, exc_info=exc)
+        result = _crash(exc)
+    return Outcome(delivery, result, started_at)
+
+
+def _crash(exc: Exception) -> SendResult:
+    error = f"Internal error while sending: {type(exc).__name__}"
+    return SendResult(status_code=None, response_body="", error=error, duration_ms=0.0)
+
+
+_sender_pool: ThreadPoolExecutor | None = None
+_sender_pool_size = 0
+_sender_pool_lock = threading.Lock()
+
+
+def _senders(size: int) -> ThreadPoolExecutor:
+    """This process's sender threads (made once; again only if the setting changes)."""
+    global _sender_pool, _sender_pool_size
+    with _sender_pool_lock:
+        if _sender_pool is None or _sender_pool_size != size:
+            if _sender_pool is not None:
+                _sender_pool.shutdown(wait=False)
+            _sender_pool = ThreadPoolExecutor(size, thread_name_prefix="webhook-send")
+            _sender_pool_size = size
+        return _sender_pool
+
+
+def attempt(delivery: Delivery) -> Attempt | None:
+    """Sends one claimed delivery now, in this thread, and records what happened. Nothing is
+    sent when the claim was lost meanwhile (another worker took it over, a retry, a
+    deletion), and a delivery to an endpoint turned off meanwhile fails without an attempt."""
+    started_at = timezone.now()
+    if not _renew_lease(delivery, now=started_at):
+        return None
+    endpoint = Endpoint.objects.filter(pk=delivery.endpoint_id).first()
+    if endpoint is None:
+        return None
+    if not endpoint.active:
+        _fail_inactive([delivery])
+        return None
+    delivery.endpoint = endpoint
+    try:
+        prepared = _request(delivery, endpoint, started_at)
+        result = post(url=prepared.url, headers=prepared.headers, body=prepared.body)
+    except Exception as exc:
+        logger.exception("Sending delivery %s failed", delivery.pk)
+        result = _crash(exc)
+    return record_attempts([Outcome(delivery, result, started_at)]).get(delivery.pk)
 
 
 def _renew_lease(delivery: Delivery, *, now: datetime) -> bool:
@@ -117,69 +322,172 @@ def signing_secrets(endpoint: Endpoint, *, at: datetime) -> list[str]:
     return secrets
 
 
-@transaction.atomic
-def record_attempt(delivery: Delivery, result: SendResult, *, started_at) -> Attempt | None:
-    """Logs the attempt and moves the delivery on, if this worker still holds its claim (a
-    late result must not overwrite what a newer attempt wrote)."""
-    current = Delivery.objects.select_for_update().filter(pk=delivery.pk).first()
-    if current is None:
-        return None  # deleted meanwhile (its endpoint, or the event's purge)
-    number = current.attempt_count + 1
-    logged = Attempt.objects.create(
-        org_id=current.org_id,
-        delivery=current,
-        number=number,
-        started_at=started_at,
-        duration_ms=result.duration_ms,
-        status_code=result.status_code,
-        response_body=result.response_body,
-        error=result.error,
-    )
-    current.attempt_count = number
-    if current.lease_until != delivery.lease_until:
-        current.save(update_fields=["attempt_count", "updated_at"])
-        return logged
-    now = timezone.now()
-    current.last_status_code = result.status_code
-    current.last_error = result.error
-    current.lease_until = None
-    schedule = settings.WEBHOOK_RETRY_SCHEDULE
-    if result.succeeded:
-        current.status, current.next_attempt_at = DeliveryStatus.SUCCEEDED, None
-    elif result.status_code == GONE or number >= len(schedule):
-        current.status, current.next_attempt_at = DeliveryStatus.FAILED, None
-    else:
-        current.next_attempt_at = now + timedelta(seconds=schedule[number])
-        wake_workers(run_after=current.next_attempt_at)
-    current.save()
-    # Then the endpoint's health, which may fail this delivery with the endpoint's others.
-    if result.succeeded:
-        # Filtered, so that a healthy endpoint's row is not locked by every success.
-        Endpoint.objects.filter(pk=current.endpoint_id, failing_since__isnull=False).update(
-            failing_since=None
-        )
-    elif result.status_code == GONE:
-        disable_endpoint(current.endpoint_id, reason="The endpoint answered 410 Gone.")
-    else:
-        _note_failure(current.endpoint_id, now)
+def record_attempts(outcomes: list[Outcome]) -> dict[UUID, Attempt]:
+    """Logs the attempts and moves the deliveries on, in a few statements for them all; the
+    attempts by delivery id. Should that fail (a deadlock with a disabling, say), each is
+    recorded on its own, so that one cannot cost the others their results."""
+    if not outcomes:
+        return {}
+    try:
+        with transaction.atomic():
+            return _record(outcomes)
+    except Exception:
+        if len(outcomes) == 1:
+            logger.exception("Recording the attempt of delivery %s failed", outcomes[0].delivery.pk)
+            return {}
+        logger.exception("Recording %s attempts failed; recording each alone", len(outcomes))
+    logged = {}
+    for outcome in outcomes:
+        logged.update(record_attempts([outcome]))
     return logged
 
 
-def _record_crash(delivery: Delivery, exc: Exception) -> None:
-    """An unexpected error while sending is a failed attempt like any other."""
-    error = f"Internal error while sending: {type(exc).__name__}"
-    result = SendResult(status_code=None, response_body="", error=error, duration_ms=0.0)
-    try:
-        record_attempt(delivery, result, started_at=timezone.now())
-    except Exception:
-        logger.exception("Recording the failed attempt of delivery %s failed", delivery.pk)
+def _record(outcomes: list[Outcome]) -> dict[UUID, Attempt]:
+    """Logs the attempts and moves each delivery on if this worker still holds its claim (a
+    late result must not overwrite what a newer attempt wrote); the attempt is logged either
+    way. Runs in the caller's transaction."""
+    if not outcomes:
+        return {}
+    now = timezone.now()
+    schedule = settings.WEBHOOK_RETRY_SCHEDULE
+    # Deliveries whose rows get the same new values share one UPDATE (a batch is mostly one
+    # group: all succeeded, under one claim's lease); it answers with each row's count.
+    groups: dict[tuple, list[Outcome]] = defaultdict(list)
+    for outcome in outcomes:
+        result = outcome.result
+        if result.succeeded:
+            status, next_attempt_at = DeliveryStatus.SUCCEEDED, None
+        else:
+            number = outcome.delivery.attempt_count + 1  # as claimed; checked below
+            if result.status_code == GONE or number >= len(schedule):
+                status, next_attempt_at = DeliveryStatus.FAILED, None
+            else:
+                status = DeliveryStatus.PENDING
+                next_attempt_at = now + timedelta(seconds=schedule[number])
+        key = (outcome.delivery.lease_until, status, next_attempt_at, result.status_code)
+        groups[(*key, result.error)].append(outcome)
+    counts: dict[UUID, int] = {}
+    moved: list[Outcome] = []
+    for (held, status, next_attempt_at, status_code, error), group in groups.items():
+        updated = _update(
+            [outcome.delivery.pk for outcome in group],
+            held=held,
+            status=status,
+            next_attempt_at=next_attempt_at,
+            lease_until=None,
+            last_status_code=status_code,
+            last_error=error,
+            updated_at=now,
+        )
+        counts.update(updated)
+        moved.extend(outcome for outcome in group if outcome.delivery.pk in updated)
+        if next_attempt_at is not None and updated:
+            wake_workers(run_after=next_attempt_at)
+    for outcome in moved:
+        if not outcome.result.succeeded and counts[outcome.delivery.pk] != (
+            outcome.delivery.attempt_count + 1
+        ):
+            _reschedule(outcome, number=counts[outcome.delivery.pk], now=now)
+    # The rest lost their claim (or were deleted): their attempt is counted, nothing else.
+    lost = [o.delivery.pk for o in outcomes if o.delivery.pk not in counts]
+    if lost:
+        counts.update(_update(lost, held=ANY_LEASE, updated_at=now))
+    logged = {
+        outcome.delivery.pk: Attempt(
+            org_id=outcome.delivery.org_id,
+            delivery_id=outcome.delivery.pk,
+            number=counts[outcome.delivery.pk],
+            started_at=outcome.started_at,
+            duration_ms=outcome.result.duration_ms,
+            status_code=outcome.result.status_code,
+            response_body=outcome.result.response_body,
+            error=outcome.result.error,
+        )
+        for outcome in outcomes
+        if outcome.delivery.pk in counts  # not deleted meanwhile (its endpoint, a purge)
+    }
+    Attempt.objects.bulk_create(logged.values())
+    _endpoint_health(moved, now=now)
+    return logged
 
 
-def _note_failure(endpoint_id, now) -> None:
-    """An endpoint whose deliveries have all failed for days is disabled."""
-    Endpoint.objects.filter(pk=endpoint_id, failing_since__isnull=True).update(failing_since=now)
+def _reschedule(outcome: Outcome, *, number: int, now: datetime) -> None:
+    """The next attempt of a failed delivery by its true count: a late result of a lost
+    claim was counted since this worker claimed it (rare, and the row is locked now)."""
+    schedule = settings.WEBHOOK_RETRY_SCHEDULE
+    if outcome.result.status_code == GONE or number >= len(schedule):
+        status, next_attempt_at = DeliveryStatus.FAILED, None
+    else:
+        status = DeliveryStatus.PENDING
+        next_attempt_at = now + timedelta(seconds=schedule[number])
+        wake_workers(run_after=next_attempt_at)
+    Delivery.objects.filter(pk=outcome.delivery.pk).update(
+        status=status, next_attempt_at=next_attempt_at
+    )
+
+
+def _update(ids: list[UUID], *, held: datetime | object | None, **values) -> dict[UUID, int]:
+    """`UPDATE … SET attempt_count = attempt_count + 1, <values> WHERE id IN (ids) AND
+    lease_until = held RETURNING id, attempt_count`: the rows updated, with their new count.
+    With `held=ANY_LEASE`, every row of `ids` is counted, whoever holds it."""
+    meta = Delivery._meta
+    assignments = ["attempt_count = attempt_count + 1"]
+    params: list = []
+    for name, value in values.items():
+        field = meta.get_field(name)
+        assignments.append(f"{field.column} = %s")
+        params.append(field.get_db_prep_save(value, connection))
+    params.extend(meta.pk.get_db_prep_value(pk, connection) for pk in ids)
+    condition = ""
+    if held is None:
+        condition = " AND lease_until IS NULL"
+    elif held is not ANY_LEASE:
+        condition = " AND lease_until = %s"
+        params.append(connection.ops.adapt_datetimefield_value(held))
+    # Only the model's own table and column names are interpolated; values are parameters.
+    sql = (
+        f"UPDATE {meta.db_table} SET {', '.join(assignments)}"  # noqa: S608
+        f" WHERE id IN ({', '.join(['%s'] * len(ids))}){condition}"
+        " RETURNING id, attempt_count"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {meta.pk.to_python(pk): count for pk, count in cursor.fetchall()}
+
+
+def _endpoint_health(moved: list[Outcome], *, now: datetime) -> None:
+    """A success means the endpoint works (its failing clock stops); 410 disables it, and so
+    do failures alone for days (which may fail its other deliveries with it). The endpoints
+    as claimed say which of these writes can change anything, so that the usual case, a
+    healthy endpoint answering 2xx, costs no statement."""
+    endpoints = {outcome.delivery.endpoint_id: outcome.delivery.endpoint for outcome in moved}
+    succeeded = {o.delivery.endpoint_id for o in moved if o.result.succeeded}
+    gone = {o.delivery.endpoint_id for o in moved if o.result.status_code == GONE}
+    failed = {o.delivery.endpoint_id for o in moved if not o.result.succeeded} - gone - succeeded
+    clear = [pk for pk in succeeded if endpoints[pk].failing_since is not None]
+    if clear:
+        # Filtered, so that a healthy endpoint's row is not locked by every success.
+        Endpoint.objects.filter(pk__in=clear, failing_since__isnull=False).update(
+            failing_since=None
+        )
+    for endpoint_id in sorted(gone):
+        disable_endpoint(endpoint_id, reason="The endpoint answered 410 Gone.")
+    for endpoint_id in sorted(failed):
+        _note_failure(endpoint_id, now, failing_since=endpoints[endpoint_id].failing_since)
+
+
+def _note_failure(endpoint_id: UUID, now: datetime, *, failing_since: datetime | None) -> None:
+    """An endpoint whose deliveries have all failed for days is disabled. `failing_since`:
+    as claimed, to skip the statements that could not change anything."""
+    if failing_since is None:
+        Endpoint.objects.filter(pk=endpoint_id, failing_since__isnull=True).update(
+            failing_since=now
+        )
+        return
     days = settings.WEBHOOK_DISABLE_AFTER_DAYS
-    stale = Endpoint.objects.filter(
+    if failing_since > now - timedelta(days=days):
+        return
+    stale = Endpoint.objects.filter(  # checked again: a success may have come meanwhile
         pk=endpoint_id, active=True, failing_since__lte=now - timedelta(days=days)
     ).exists()
     if stale:
@@ -190,9 +498,5 @@ def send_test_event(endpoint: Endpoint) -> Delivery:
     """A `webhook.test` event sent to the endpoint now; the delivery, with its attempt."""
     delivery = create_test_event(endpoint)
     claimed = Delivery.objects.select_related("endpoint", "event").get(pk=delivery.pk)
-    try:
-        attempt(claimed)
-    except Exception as exc:
-        logger.exception("Sending test delivery %s failed", delivery.pk)
-        _record_crash(claimed, exc)
+    attempt(claimed)
     return Delivery.objects.select_related("event").get(pk=delivery.pk)

@@ -15,7 +15,8 @@ from django.conf import settings
 from api.exceptions import InvalidInputError
 
 MAX_URL_LENGTH = 2000
-_resolver = ThreadPoolExecutor(max_workers=4, thread_name_prefix="webhook-dns")
+# A worker sends several requests at once (WEBHOOK_SEND_CONCURRENCY), each resolving its host.
+_resolver = ThreadPoolExecutor(max_workers=16, thread_name_prefix="webhook-dns")
 # IPv6 ranges that carry an IPv4 address inside (NAT64, 6to4): the IPv4 one is what is reached.
 NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 SIX_TO_FOUR = ipaddress.ip_network("2002::/16")
@@ -49,6 +50,27 @@ def check_url(url: str) -> None:
 def resolve(url: str) -> Destination:
     """The URL's destination, with the address to connect to; refused when not allowed."""
     scheme, host, port, target = _parse(url)
+    addresses = [host] if _is_ip_address(host) else _lookup(host, port)
+    if not settings.WEBHOOK_ALLOW_PRIVATE_URLS:
+        for address in addresses:
+            if not _is_public(address):
+                raise UnsafeDestinationError(
+                    f"'{host}' resolves to {address}, which is not a public address."
+                )
+    return Destination(scheme=scheme, host=host, port=port, target=target, address=addresses[0])
+
+
+def _is_ip_address(host: str) -> bool:
+    """An address written out in its standard form, which needs no lookup (other forms, such
+    as 127.1, go through the resolver like names, and are checked alike)."""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _lookup(host: str, port: int) -> list[str]:
     # getaddrinfo has no timeout of its own: wait for it at most the send timeout.
     lookup = _resolver.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
     try:
@@ -57,14 +79,7 @@ def resolve(url: str) -> Destination:
         raise UnsafeDestinationError(f"resolving '{host}' timed out.") from None
     except (OSError, UnicodeError):
         raise UnsafeDestinationError(f"the host '{host}' does not resolve.") from None
-    addresses = [info[4][0] for info in infos]
-    if not settings.WEBHOOK_ALLOW_PRIVATE_URLS:
-        for address in addresses:
-            if not _is_public(address):
-                raise UnsafeDestinationError(
-                    f"'{host}' resolves to {address}, which is not a public address."
-                )
-    return Destination(scheme=scheme, host=host, port=port, target=target, address=addresses[0])
+    return [info[4][0] for info in infos]
 
 
 def _parse(url: str) -> tuple[str, str, int, str]:

@@ -1,6 +1,7 @@
 """Sending: retries on the schedule, the attempt log, 410, failing endpoints, secret rotation,
 timeouts and redirects, all against a real receiver."""
 
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -66,7 +67,10 @@ def test_retries_wait_for_their_time(schema, write_api, receiver, endpoint, sett
     assert len(receiver.received) == 1
 
 
-def test_a_410_disables_the_endpoint_at_once(schema, write_api, admin_api, receiver, endpoint):
+def test_a_410_disables_the_endpoint_at_once(
+    schema, write_api, admin_api, receiver, endpoint, settings
+):
+    settings.WEBHOOK_SEND_CONCURRENCY = 1  # so the second is still pending when the 410 comes
     receiver.answer(410)
     create_company(write_api, "First")
     create_company(write_api, "Second")
@@ -197,3 +201,19 @@ def test_retry_queues_a_new_attempt_of_any_delivery(admin_api, receiver, endpoin
     assert again["status"] == "succeeded"
     assert [a["status_code"] for a in again["attempts"]] == [410, 200]
     assert receiver.received[0].headers["webhook-id"] == receiver.received[1].headers["webhook-id"]
+
+
+def test_a_busy_endpoint_gets_its_events_on_a_few_kept_alive_connections(
+    schema, write_api, receiver, endpoint, settings
+):
+    settings.WEBHOOK_SEND_CONCURRENCY = 4
+    for tag in ("first", "second"):
+        operations = [{"op": "create", "name": f"{tag} {index}"} for index in range(30)]
+        batch = write_api.post("/api/records/companies/batch", {"operations": operations})
+        assert batch.status == 200
+        run_worker()
+    assert len({m.headers["webhook-id"] for m in receiver.received}) == len(receiver.received)
+    per_connection = Counter(message.connection for message in receiver.received)
+    assert sum(per_connection.values()) == 60
+    assert len(per_connection) <= 4  # at most one per concurrent send, kept between rounds
+    assert Delivery.objects.filter(status="succeeded", attempt_count=1).count() == 60

@@ -145,3 +145,33 @@ def test_production_settings_turn_the_guard_on():
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
     )
     assert json.loads(out.stdout.strip().splitlines()[-1]) == [True, False]
+
+
+def test_a_kept_connection_never_takes_a_send_past_the_guard(
+    schema, admin_api, write_api, receiver, settings, dns
+):
+    """Connections are kept per checked address: one kept to 127.0.0.1 carries nothing once
+    the guard refuses that address, nor once the name resolves elsewhere."""
+    settings.WEBHOOK_RETRY_SCHEDULE = [0, 3600]
+    port = receiver.url.split(":")[2].split("/")[0]
+    dns["hooks.example.com"] = "127.0.0.1"
+    assert create(admin_api, f"http://hooks.example.com:{port}/hooks").status == 201
+    write_api.post("/api/records/companies", {"name": "Kept"})
+    run_worker()
+    assert len(receiver.received) == 1  # and its connection is kept alive
+
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = False  # the guard now refuses 127.0.0.1
+    write_api.post("/api/records/companies", {"name": "Refused"})
+    run_worker()
+    refused = Attempt.objects.get(delivery__event__payload__data__name="Refused")
+    assert refused.error == (
+        "Refused: 'hooks.example.com' resolves to 127.0.0.1, which is not a public address."
+    )
+
+    settings.WEBHOOK_ALLOW_PRIVATE_URLS = True
+    dns["hooks.example.com"] = "127.0.0.2"  # where nothing listens on the receiver's port
+    write_api.post("/api/records/companies", {"name": "Moved"})
+    run_worker()
+    moved = Attempt.objects.get(delivery__event__payload__data__name="Moved")
+    assert moved.error.startswith("ConnectionRefusedError")
+    assert len(receiver.received) == 1

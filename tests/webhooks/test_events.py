@@ -16,8 +16,9 @@ pytestmark = pytest.mark.django_db
 
 
 def verified(receiver, secret) -> list[dict]:
-    """Every message the receiver got, each checked with the standardwebhooks library."""
-    return [Webhook(secret).verify(m.body, m.headers) for m in receiver.received]
+    """Every message the receiver got, in change order, each checked with the
+    standardwebhooks library."""
+    return [Webhook(secret).verify(m.body, m.headers) for m in receiver.in_change_order()]
 
 
 def test_each_kind_of_change_delivers_one_signed_event(schema, write_api, receiver, endpoint):
@@ -50,7 +51,9 @@ def test_each_kind_of_change_delivers_one_signed_event(schema, write_api, receiv
     assert events[2]["data"]["archived"] is True
     assert "changes" not in events[0]
     assert all(event["id"].startswith("evt_") for event in events)
-    assert [m.headers["webhook-id"] for m in receiver.received] == [e["id"] for e in events]
+    assert [m.headers["webhook-id"] for m in receiver.in_change_order()] == [
+        e["id"] for e in events
+    ]
     assert events[0]["org_id"] == str(Record._meta.get_field("org").related_model.objects.get().pk)
 
 

@@ -1,6 +1,7 @@
 """What must not break the worker: hostile answers, crashes in one delivery, lost claims,
 retries of a delivery in flight, slow receivers; and changes that must still be events."""
 
+import contextlib
 import socket
 import threading
 import time
@@ -29,7 +30,10 @@ def read_request(conn: socket.socket) -> None:
     unread input resets the connection, and the client would never see the answer."""
     data = b""
     while b"\r\n\r\n" not in data:
-        data += conn.recv(65536)
+        chunk = conn.recv(65536)
+        if not chunk:
+            raise EOFError("the client closed the connection")
+        data += chunk
     head, _, body = data.partition(b"\r\n\r\n")
     length = next(
         int(line.split(b":", 1)[1])
@@ -176,7 +180,7 @@ def test_deleting_a_field_is_an_update_of_the_records_that_had_it(
     write_api.request("PATCH", f"/api/records/companies/{acme['id']}", {"fields": {"revenue": 5}})
     admin_api.request("DELETE", "/api/objects/companies/fields/revenue")
     run_worker()
-    last = receiver.received[-1].json
+    last = receiver.in_change_order()[-1].json
     assert last["type"] == "record.updated" and last["data"]["meta"]["version"] == 3
     assert last["changes"] == {"fields.revenue": {"from": 5, "to": None}}
 
@@ -201,3 +205,55 @@ def test_two_concurrent_deletes_make_one_event(org, make_key):
         statuses = sorted(pool.map(delete, range(2)))
     assert statuses == [200, 404]
     assert Event.objects.filter(type="record.deleted").count() == 1
+
+
+def keep_alive_server(*, answers_per_connection: int, answer_the_last: bool):
+    """A bare HTTP/1.1 server that answers `answers_per_connection` requests on a connection
+    and then closes it: after the last answer, or on the next request without answering it
+    (a server's keep-alive timeout meeting a request on its way). Counts what it read."""
+    requests: list[int] = []
+
+    def serve(conn):
+        with conn:
+            for _ in range(answers_per_connection):
+                read_request(conn)
+                requests.append(1)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            if not answer_the_last:
+                with contextlib.suppress(EOFError):  # the client closed it first
+                    read_request(conn)
+                    requests.append(1)
+
+    listener, url = raw_server(serve)
+    return listener, url, requests
+
+
+def test_a_kept_connection_the_receiver_closed_is_not_used(schema, admin_api, write_api):
+    listener, url, requests = keep_alive_server(answers_per_connection=1, answer_the_last=True)
+    try:
+        admin_api.post("/api/webhooks", {"url": url, "events": ["*"]})
+        for name in ("one", "two", "three"):
+            create_company(write_api, name)
+            run_worker()
+            time.sleep(0.05)  # the receiver's close reaches the kept connection
+    finally:
+        listener.close()
+    assert len(requests) == 3
+    assert list(Attempt.objects.values_list("status_code", flat=True)) == [200, 200, 200]
+
+
+def test_a_request_met_by_the_receivers_close_goes_again_on_a_new_connection(
+    schema, admin_api, write_api
+):
+    listener, url, requests = keep_alive_server(answers_per_connection=1, answer_the_last=False)
+    try:
+        admin_api.post("/api/webhooks", {"url": url, "events": ["*"]})
+        create_company(write_api, "one")
+        run_worker()
+        create_company(write_api, "two")
+        run_worker()
+    finally:
+        listener.close()
+    assert len(requests) == 3  # the second went twice: at least once, as documented
+    assert list(Attempt.objects.values_list("status_code", flat=True)) == [200, 200]
+    assert set(Delivery.objects.values_list("attempt_count", flat=True)) == {1}

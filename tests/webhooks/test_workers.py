@@ -13,7 +13,7 @@ from django.db import connection
 
 from tests.conftest import ApiClient
 from tests.server import start_db_worker
-from webhooks.models import Delivery
+from webhooks.models import Attempt, Delivery
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -96,7 +96,7 @@ def test_a_worker_killed_mid_send_loses_nothing(tmp_path, admin, receiver):
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SKIP LOCKED needs PostgreSQL")
-def test_two_workers_deliver_500_events_each_once(tmp_path, admin, receiver):
+def test_two_workers_deliver_500_events_each_once(tmp_path, admin, receiver, settings):
     admin.post("/api/webhooks", {"url": receiver.url, "events": ["*"]})
     operations = [{"op": "create", "name": f"c{index}"} for index in range(500)]
     assert admin.post("/api/records/companies/batch", {"operations": operations}).status == 200
@@ -113,5 +113,9 @@ def test_two_workers_deliver_500_events_each_once(tmp_path, admin, receiver):
     counts = Counter(message.headers["webhook-id"] for message in receiver.received)
     assert len(counts) == 500 and set(counts.values()) == {1}
     assert Delivery.objects.exclude(attempt_count=1).count() == 0
+    assert Attempt.objects.count() == 500
+    # Each worker sends several at once on kept-alive connections: at most one per sender.
+    connections = {message.connection for message in receiver.received}
+    assert len(connections) <= 2 * settings.WEBHOOK_SEND_CONCURRENCY
     logs = [(tmp_path / f"worker{index}.log").read_text() for index in range(2)]
     assert all("deliver_due_webhooks" in log for log in logs), "both workers took part"
