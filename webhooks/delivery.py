@@ -73,7 +73,15 @@ def deliver_due(*, limit: int | None = None) -> int:
         if wanted and time.monotonic() > stop_claiming:
             wake_workers()  # the rest in another task, maybe on another worker
             more_due, wanted = False, 0
-        claimed = _round(finished, wanted=wanted, wake_another=not woke_another)
+        try:
+            claimed = _round(finished, wanted=wanted, wake_another=not woke_another)
+        except Exception:
+            if not in_flight:
+                raise
+            # Claiming failed (the results are written): finish the sends in flight, whose
+            # results can still be written, rather than leave them to their leases' end.
+            logger.exception("Claiming webhook deliveries failed")
+            claimed, wanted, more_due = [], 0, False
         if wanted:
             claimed_total += len(claimed)
             more_due = len(claimed) == wanted

@@ -257,3 +257,27 @@ def test_a_request_met_by_the_receivers_close_goes_again_on_a_new_connection(
     assert len(requests) == 3  # the second went twice: at least once, as documented
     assert list(Attempt.objects.values_list("status_code", flat=True)) == [200, 200]
     assert set(Delivery.objects.values_list("attempt_count", flat=True)) == {1}
+
+
+def test_a_failing_claim_leaves_no_send_in_flight_unwritten(
+    schema, write_api, receiver, endpoint, settings, monkeypatch
+):
+    settings.WEBHOOK_SEND_CONCURRENCY, settings.WEBHOOK_CLAIM_SIZE = 4, 2
+    real_claim, claims = delivery_module._claim, []
+
+    def second_claim_fails(**kwargs):
+        claims.append(kwargs)
+        if len(claims) == 2:
+            raise RuntimeError("the database went away for a moment")
+        return real_claim(**kwargs)
+
+    monkeypatch.setattr(delivery_module, "_claim", second_claim_fails)
+    for name in ("a", "b", "c", "d"):
+        create_company(write_api, name)
+    # The second claim fails with sends in flight, or with results to write (then written
+    # one by one, and the claim tried again): either way, no result is left behind.
+    assert delivery_module.deliver_due() >= 2
+    assert not Delivery.objects.filter(lease_until__isnull=False).exists()
+    run_worker()
+    assert set(Delivery.objects.values_list("status", "attempt_count")) == {("succeeded", 1)}
+    assert len(receiver.received) == 4
