@@ -224,6 +224,9 @@ def _load(run: Run, api: Api, env: dict[str, str]) -> load.Loaded | None:
     )
     if loaded.cut_short:
         run.problem(f"the load stopped at {loaded.deals:,} of {knobs.deals:,} deals (deadline)")
+    seconds = run.step("vacuum", lambda: databases.vacuum_analyze(databases.BASE))
+    if seconds is not None:
+        run.say(f"VACUUM ANALYZE after the load: {seconds:.1f} s")
     return loaded
 
 

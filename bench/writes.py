@@ -59,14 +59,20 @@ def copy(database_url: str, org_slug: str, count: int, *, seconds: float) -> tup
     and the run's deadline comes first."""
     with psycopg.connect(database_url) as conn:
         deals_id, scratch_id, mapping = _ids(conn, org_slug)
+        # The stored columns: a generated one is the database's to fill, COPY refuses it.
         columns = [
-            column.name
-            for column in conn.execute(f"SELECT * FROM {RECORDS_TABLE} LIMIT 0").description
+            name
+            for (name,) in conn.execute(
+                "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass "
+                "AND attnum > 0 AND NOT attisdropped AND attgenerated = '' ORDER BY attnum",
+                (RECORDS_TABLE,),
+            )
         ]
+        listed = ", ".join(f'"{name}"' for name in columns)
         exported = io.BytesIO()
         with conn.cursor().copy(
-            f"COPY (SELECT * FROM {RECORDS_TABLE} WHERE object_id = %s ORDER BY id LIMIT %s) "
-            "TO STDOUT",
+            f"COPY (SELECT {listed} FROM {RECORDS_TABLE} WHERE object_id = %s ORDER BY id "
+            "LIMIT %s) TO STDOUT",
             (deals_id, count),
         ) as source:
             for chunk in source:
@@ -77,9 +83,7 @@ def copy(database_url: str, org_slug: str, count: int, *, seconds: float) -> tup
         started = time.perf_counter()
         while written < len(lines) and (not written or time.perf_counter() - started < seconds):
             payload = "".join(lines[written : written + COPY_CHUNK]).encode()
-            with conn.cursor().copy(
-                f"COPY {RECORDS_TABLE} ({', '.join(columns)}) FROM STDIN"
-            ) as target:
+            with conn.cursor().copy(f"COPY {RECORDS_TABLE} ({listed}) FROM STDIN") as target:
                 target.write(payload)
             written += min(COPY_CHUNK, len(lines) - written)
         conn.commit()
