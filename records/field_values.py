@@ -30,7 +30,7 @@ def value_counts(
     output = FloatField() if kind == "number" else TextField()
     empty = (
         records.order_by()
-        .exclude(id__in=rows.values("record_id"))
+        .exclude(value_index.has_row(value_index.rows_of(field)))
         .values(value=Value(None, output_field=output))
         .annotate(count=Count("id"))
         .filter(count__gt=0)

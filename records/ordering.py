@@ -80,7 +80,7 @@ class ValuesFirst:
         self.with_value = value_index.having_value(
             self.queryset, field, descending=descending, archived=archived
         )
-        self.without_value = self.queryset.exclude(id__in=rows.values("record_id")).order_by(
+        self.without_value = self.queryset.exclude(value_index.has_row(rows)).order_by(
             "-id" if descending else "id"
         )
 

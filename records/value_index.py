@@ -8,7 +8,7 @@ operands, prefixes, long_text) is matched on the record's stored JSON by records
 
 from typing import Any
 
-from django.db.models import F, FilteredRelation, Lookup, Q, QuerySet
+from django.db.models import Exists, F, FilteredRelation, Lookup, OuterRef, Q, QuerySet
 
 from api.tenancy import for_org
 from records.field_types import FIELD_TYPES
@@ -55,7 +55,7 @@ def matching_all(
     """Records having one value of `field` for which every `<column>__<lookup>=operand`
     holds: one scan of the index."""
     rows = rows_matching(field, lookups, archived=archived)
-    return Q(id__in=rows.values("record_id"))
+    return has_row(rows)
 
 
 def rows_matching(
@@ -79,8 +79,13 @@ def rows_matching(
 def matching_words(field: Field, lookup: type[Lookup], needle: str) -> Q:
     """Records whose whole text value of `field` matches a substring lookup (trigram-indexed
     on PostgreSQL)."""
-    rows = rows_of(field).filter(lookup(F("words"), needle))
-    return Q(id__in=rows.values("record_id"))
+    return has_row(rows_of(field).filter(lookup(F("words"), needle)))
+
+
+def has_row(rows: QuerySet[IndexedValue]) -> Q:
+    """Records with a row among `rows`, as EXISTS: negated it is NOT EXISTS, an anti-join,
+    where NOT IN over a large subquery is a per-row scan once its hash outgrows work_mem."""
+    return Q(Exists(rows.filter(record_id=OuterRef("pk"))))
 
 
 def with_sort_value(queryset: QuerySet, field: Field, alias: str) -> tuple[QuerySet, F]:
