@@ -27,6 +27,7 @@ import psycopg
 from psycopg import pq
 
 from bench.capture import ID, ID_HEX
+from config.postgres_session import session_options
 
 AUTHORIZATION = re.compile(r"^Bearer (rb_[0-9a-f]{12})_[0-9a-f]{48}$")
 UUID_TEXT = re.compile(r"^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$")
@@ -87,8 +88,7 @@ class Ceiling:
                 self.database_url,
                 autocommit=True,
                 cursor_factory=psycopg.ClientCursor,
-                options="-c max_parallel_workers_per_gather="
-                + os.environ.get("DATABASE_PARALLEL_WORKERS", "0"),
+                options=session_options(os.environ),
             )
             self._pid = os.getpid()
         return self._conn

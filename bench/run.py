@@ -43,7 +43,7 @@ NOMINAL = {
 FINISH = 15  # stopping servers, dropping the databases, writing the report
 MIN_WRITES = 12  # the scratch object, its indexes, a few POSTs and one COPY chunk
 HARD_STOP = 15  # seconds past the budget at which the run is stopped whatever it is doing
-SCALE_OVERHEAD = 50  # B's clone, two servers started, the lock probe, the writers
+SCALE_OVERHEAD = 65  # B's clone and VACUUM, two servers started, the lock probe, the writers
 
 
 class Stop(BaseException):
@@ -414,6 +414,9 @@ def _scale(run: Run, wrk: str, key: str, ids_file: Path, locks_a: dict | None) -
         budget=max(10.0, budget),
     )
     found["tenants"] = tenants.summary()
+    # What autovacuum does in time after so many inserts (as after A's load): statistics that
+    # know the other tenants, and the visibility map that index-only scans need.
+    run.step("vacuum B", lambda: databases.vacuum_analyze(databases.SCALED))
     run.say(
         f"  {tenants.made} tenants ({tenants.fields:,} fields) in {tenants.seconds:.0f} s; "
         f"background tasks left: {tenants.tasks_left or 'none'}"

@@ -4,6 +4,7 @@ DJANGO_ENV            development (default) | production
 DJANGO_SECRET_KEY     required in production
 DATABASE_URL          default: SQLite in var/; postgres://user@host:port/name for PostgreSQL
 DATABASE_PARALLEL_WORKERS  PostgreSQL parallel workers per query, default 0
+DATABASE_RANDOM_PAGE_COST  PostgreSQL planner cost of a random page read, default 1.1
 ALLOWED_HOSTS         comma list
 CSRF_TRUSTED_ORIGINS  comma list of https://host origins (admin behind a proxy)
 SECURE_PROXY_SSL_HEADER  e.g. "HTTP_X_FORWARDED_PROTO=https" when a proxy terminates TLS
@@ -18,6 +19,8 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from config.postgres_session import session_options
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 PRODUCT_NAME = "Recordbase"
@@ -138,11 +141,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # table locks that ignore the timeout, which is not how the product runs.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # No parallel workers for API queries: a request's queries are short, starting workers
-    # costs more than it saves, and one tenant's query must not take every core.
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
-        "-c max_parallel_workers_per_gather=" + os.environ.get("DATABASE_PARALLEL_WORKERS", "0")
-    )
+    # Planner settings per connection (config/postgres_session.py says why).
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = session_options(os.environ)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

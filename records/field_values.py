@@ -8,6 +8,7 @@ from django.db.models import Count, F, FloatField, QuerySet, TextField, Value
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 
 from api.query import Window
+from api.tenancy import for_org
 from records import value_index
 from records.field_types import FIELD_TYPES
 from records.field_types.numeric import MAX_SAFE_INTEGER
@@ -16,32 +17,77 @@ from records.values import ObjectSchema, linked_records
 
 
 def value_counts(
-    records: QuerySet[Record], field: Field, window: Window
+    records: QuerySet[Record],
+    field: Field,
+    window: Window,
+    *,
+    unfiltered: bool = False,
+    archived: bool | None = None,
 ) -> tuple[list[tuple[Any, int]], int]:
-    """(page of (value, count), number of distinct values, the empty entry included)."""
+    """(page of (value, count), number of distinct values, the empty entry included).
+    `unfiltered` says that `records` are all the object's records in the `archived` state
+    (None: either), filtered by nothing else: then the index rows alone, which carry their
+    record's archived state, are counted, without joining them to the records."""
     if value_index.column(field) is None:
         return _stored_value_counts(records, field, window)
-    rows = value_index.rows_of(field).filter(record_id__in=records.order_by().values("id"))
     kind = "words" if FIELD_TYPES[field.type].substring_indexed else value_index.column(field)
+    rows = value_index.rows_of(field)
+    if not unfiltered:
+        rows = rows.filter(record_id__in=records.order_by().values("id"))
+    elif archived is not None:
+        rows = rows.filter(archived=archived)
     # Each option of a list counts once per record, as each record's one value does; the
     # records without any value are one more row, whose value is NULL (none when there are
     # no such records: HAVING).
     counted = rows.order_by().values(value=F(kind)).annotate(count=Count("record_id"))
     output = FloatField() if kind == "number" else TextField()
-    empty = (
+    if unfiltered:
+        entries = _with_empty_count(
+            counted, field, _count_without_value(records, field, rows), output
+        )
+    else:
+        entries = counted.union(_empty_entry(records, rows, output), all=True)
+    # Most frequent first; ties by value, the empty entry after the values.
+    page = [
+        (_typed(field, row["value"]), row["count"])
+        for row in entries.order_by("-count", F("value").asc(nulls_last=True))[
+            window.offset : window.offset + window.limit
+        ]
+    ]
+    if window.offset == 0 and len(page) < window.limit:
+        return page, len(page)  # the whole list is on the page: no second pass to count it
+    return page, entries.count()
+
+
+def _empty_entry(records: QuerySet[Record], rows: QuerySet, output) -> QuerySet[Record]:
+    """The records without a value, as one (NULL, count) row when there are any."""
+    return (
         records.order_by()
-        .exclude(value_index.has_row(value_index.rows_of(field)))
+        .exclude(value_index.has_row(rows))
         .values(value=Value(None, output_field=output))
         .annotate(count=Count("id"))
         .filter(count__gt=0)
     )
-    entries = counted.union(empty, all=True)
-    total = entries.count()
-    # Most frequent first; ties by value, the empty entry after the values.
-    page = entries.order_by("-count", F("value").asc(nulls_last=True))[
-        window.offset : window.offset + window.limit
-    ]
-    return [(_typed(field, row["value"]), row["count"]) for row in page], total
+
+
+def _count_without_value(records: QuerySet[Record], field: Field, rows: QuerySet) -> int:
+    """All the records less those with a value, both counted in an index."""
+    many = FIELD_TYPES[field.type].list_valued(field.options)
+    with_value = rows.values("record_id").distinct().count() if many else rows.count()
+    return records.count() - with_value
+
+
+def _with_empty_count(counted: QuerySet, field: Field, empty: int, output) -> QuerySet:
+    """The value counts and, when some records have no value, their (NULL, count) row."""
+    if not empty:
+        return counted
+    empty_row = (
+        for_org(Field, org_id=field.org_id)
+        .filter(pk=field.pk)  # one row, to carry the constants
+        .order_by()
+        .values(value=Value(None, output_field=output), count=Value(empty))
+    )
+    return counted.union(empty_row, all=True)
 
 
 def _typed(field: Field, value: Any) -> Any:

@@ -90,9 +90,8 @@ class Target:
         return Q(values__has_key=self.field.key)
 
     def is_many(self) -> bool:
-        return self.field is not None and (
-            self.field.type == "multi_select"
-            or (self.field.type == "relationship" and self.field.options.get("many"))
+        return self.field is not None and FIELD_TYPES[self.field.type].list_valued(
+            self.field.options
         )
 
 
@@ -104,12 +103,7 @@ class Condition(NamedTuple):
     values: list[Any]
 
 
-ORDERED_LOOKUPS = {
-    "lt": lookups.LessThan,
-    "lte": lookups.LessThanOrEqual,
-    "gt": lookups.GreaterThan,
-    "gte": lookups.GreaterThanOrEqual,
-}
+ORDERED_LOOKUPS = value_index.ORDERED
 
 
 def condition(target: Target, operator: str, values: list[Any]) -> Q:
@@ -187,17 +181,28 @@ def _equal(target: Target, values: list[Any]) -> Q:
     return either
 
 
-def all_of(conditions: list[Condition], *, archived: bool | None = None) -> Q:
+def all_of(
+    conditions: list[Condition], *, archived: bool | None = None, per_row: bool = False
+) -> Q:
     """Conditions ANDed. Those on one single-valued field that the value index answers are
-    one lookup of its rows, so that a range (`gte` and `lte`) is one index scan. `archived`
-    is the records' archived state when the caller keeps to one (it narrows the lookups)."""
+    one lookup of its rows, so that a range (`gte` and `lte`) is one index scan, or with
+    `per_row` one check of each record's own index row (value_index.value_matching_all).
+    `archived` is the records' archived state when the caller keeps to one (it narrows the
+    lookups)."""
     combined = Q()
     for target, operator, values in conditions:
         if _index_lookup(target, operator, values) is None:
             combined &= condition(target, operator, values)
     for field, field_lookups in _index_lookups_by_field(conditions).values():
-        combined &= value_index.matching_all(field, field_lookups, archived=archived)
+        if per_row:
+            combined &= value_index.value_matching_all(field, field_lookups)
+        else:
+            combined &= value_index.matching_all(field, field_lookups, archived=archived)
     return combined
+
+
+def has_index_lookups(conditions: list[Condition]) -> bool:
+    return any(_index_lookup(*found) is not None for found in conditions)
 
 
 def _index_lookups_by_field(

@@ -2,9 +2,9 @@
 numbers, dates and datetimes as their fixed-width ISO text), empty values last either way,
 ties broken by id in the direction of the first key."""
 
-import copy
+from functools import cached_property
 
-from django.db.models import F, OrderBy, QuerySet
+from django.db.models import F, OrderBy, Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform
 
 from api.exceptions import InvalidParameterError
@@ -26,11 +26,22 @@ def _sortable(field) -> bool:
     return field.type not in ("json", "multi_select", "relationship")
 
 
+def in_object(obj) -> Q:
+    """The records of one object, for lists that `ordered` sorts. Written as a range rather
+    than `object_id = X`, and sorted by object first, so that only the indexes that lead with
+    (org, object) serve the order: to PostgreSQL's planner an equality makes `object_id` a
+    constant, and then the primary key serves `ORDER BY id` too. It walks that from the
+    newest record of the whole table, passing over every newer record of other objects and
+    organizations (the planner assumes the object's records are spread evenly)."""
+    return Q(object_id__gte=obj.pk, object_id__lte=obj.pk)
+
+
 def ordered(queryset: QuerySet, schema, sort: list[SortKey]) -> QuerySet:
-    """The queryset in the `sort` order: custom fields by their value index row (numbers as
-    numbers, text by its indexed prefix, empty values last either way), ties by id in the
-    direction of the first key."""
-    order: list[OrderBy] = []
+    """The queryset (of one object, `in_object`) in the `sort` order: custom fields by their
+    value index row (numbers as numbers, text by its indexed prefix, empty values last either
+    way), ties by id in the direction of the first key."""
+    first_descending = sort[0].descending if sort else True
+    order: list[OrderBy] = [F("object_id").desc() if first_descending else F("object_id").asc()]
     for position, key in enumerate(sort):
         if key.key in BUILT_IN_SORT_KEYS:
             # Never NULL: ordered plainly, so that their btree indexes serve the order (no
@@ -51,7 +62,6 @@ def ordered(queryset: QuerySet, schema, sort: list[SortKey]) -> QuerySet:
             else expression.asc(nulls_last=nulls_last)
         )
     if not any(key.key == "id" for key in sort):
-        first_descending = sort[0].descending if sort else True
         order.append(F("id").desc() if first_descending else F("id").asc())
     return queryset.order_by(*order)
 
@@ -76,20 +86,41 @@ class ValuesFirst:
         self, queryset: QuerySet, field, *, descending: bool, archived: bool | None
     ) -> None:
         self.queryset = queryset.order_by()
-        rows = value_index.rows_of(field)
-        self.with_value = value_index.having_value(
-            self.queryset, field, descending=descending, archived=archived
-        )
-        self.without_value = self.queryset.exclude(value_index.has_row(rows)).order_by(
-            "-id" if descending else "id"
-        )
+        self.field = field
+        self.descending = descending
+        self.archived = archived
+        self.columns: tuple[tuple[str, ...], dict] | None = None
 
     def values_list(self, *columns: str, **options) -> "ValuesFirst":
         """The same pages, as rows of these columns (QuerySet.values_list)."""
-        rows = copy.copy(self)
-        rows.with_value = self.with_value.values_list(*columns, **options)
-        rows.without_value = self.without_value.values_list(*columns, **options)
+        rows = ValuesFirst(
+            self.queryset, self.field, descending=self.descending, archived=self.archived
+        )
+        rows.columns = (columns, options)
         return rows
+
+    # Built when first read: a query the page never needs costs nothing (building a queryset
+    # costs more Python than running a short query).
+    @cached_property
+    def with_value(self) -> QuerySet:
+        having = value_index.having_value(
+            self.queryset, self.field, descending=self.descending, archived=self.archived
+        )
+        return self._as_rows(having)
+
+    @cached_property
+    def without_value(self) -> QuerySet:
+        rows = value_index.rows_of(self.field)
+        lacking = self.queryset.exclude(value_index.has_row(rows)).order_by(
+            *(("-object_id", "-id") if self.descending else ("object_id", "id"))
+        )
+        return self._as_rows(lacking)
+
+    def _as_rows(self, queryset: QuerySet) -> QuerySet:
+        if self.columns is None:
+            return queryset
+        columns, options = self.columns
+        return queryset.values_list(*columns, **options)
 
     def __getitem__(self, window: slice) -> list:
         start, stop = window.start or 0, window.stop

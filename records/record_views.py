@@ -299,7 +299,8 @@ class RecordFieldValuesView(ApiView):
         records = selectors.records(
             schema=schema, archived=archived, sort=[], query_filters=filters
         )
-        pairs, total = value_counts(records, field, window)
+        state = selectors.ARCHIVED_STATES[archived]
+        pairs, total = value_counts(records, field, window, unfiltered=not filters, archived=state)
         response = Response(value_payloads(pairs, field, schema))
         response.pagination = window.as_pagination(total)
         return response

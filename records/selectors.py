@@ -1,6 +1,7 @@
 """Reads of the records app."""
 
-from collections.abc import Mapping
+import copy
+from collections.abc import Callable, Mapping
 from typing import Any
 from uuid import UUID
 
@@ -9,9 +10,16 @@ from django.db.models import Prefetch, Q, QuerySet
 from api.exceptions import InvalidParameterError, NotFoundError
 from api.query import SortKey
 from api.tenancy import for_org
-from records.filters import Condition, all_of, counted_in_index, query_conditions
+from records import value_index
+from records.filters import (
+    Condition,
+    all_of,
+    counted_in_index,
+    has_index_lookups,
+    query_conditions,
+)
 from records.models import Field, Object, Record
-from records.ordering import listing, ordered
+from records.ordering import ValuesFirst, in_object, listing, ordered
 from records.registry import policy_for
 from records.values import ObjectSchema
 
@@ -79,22 +87,57 @@ def records(
 
 
 class RecordListing:
-    """What a list or search pages through (api.pagination.page_of reads count() and a
+    """What a list or search pages through (api.pagination.page_of reads count() and then a
     slice): the records in the order the indexes serve (records.ordering.listing), and a
-    total counted from the value index alone when the filters allow it."""
+    total counted from the value index alone when the filters allow it.
 
-    def __init__(self, source, counted: QuerySet) -> None:
+    A list sorted by an indexed custom field and filtered on others can be read two ways:
+    `source` finds the matching records first and sorts them (cost grows with the matches),
+    `walked` walks the sort field's index in order and checks each record it passes until the
+    page is full (cost grows with the records passed: the page's end times the sort field's
+    rows over the matches). The total, counted first, says which is cheaper; the planner's
+    own guess of the matches, from statistics shared by every field on the platform, can be
+    wrong by orders of magnitude."""
+
+    def __init__(
+        self,
+        source,
+        counted: QuerySet,
+        *,
+        walked: Callable[[], Any] | None = None,
+        sort_field: Field | None = None,
+    ) -> None:
         self.source = source
         self.counted = counted
+        self.walked = walked  # built only when chosen: building a query costs Python time
+        self.sort_field = sort_field
+        self.columns: tuple[tuple[str, ...], dict] | None = None
+        self.total: int | None = None
 
     def count(self) -> int:
-        return self.counted.count()
+        self.total = self.counted.count()
+        return self.total
 
     def values_list(self, *columns: str, **options: Any) -> "RecordListing":
-        return RecordListing(self.source.values_list(*columns, **options), self.counted)
+        rows = copy.copy(self)
+        rows.source = self.source.values_list(*columns, **options)
+        rows.columns = (columns, options)
+        return rows
 
     def __getitem__(self, window: slice):
-        return self.source[window]
+        return self._reader(window.stop)[window]
+
+    def _reader(self, stop: int | None):
+        if self.walked is None or self.total is None or stop is None:
+            return self.source
+        rows = value_index.estimated_rows(self.sort_field)
+        if rows is None or self.total * self.total < stop * rows:
+            return self.source
+        walked = self.walked()
+        if self.columns is not None:
+            columns, options = self.columns
+            walked = walked.values_list(*columns, **options)
+        return walked
 
 
 def record_listing(
@@ -113,24 +156,42 @@ def record_listing(
         either = Q()
         for group in any_of:
             either |= all_of(group, archived=state)
-    queryset = _filtered(schema, archived, list(conditions), either)
-    counted = None if either is not None else counted_in_index(list(conditions), archived=state)
+    conditions = list(conditions)
+    queryset = _filtered(schema, archived, conditions, either)
+    counted = None if either is not None else counted_in_index(conditions, archived=state)
+    source = listing(queryset, schema, sort, archived=state)
+    walked = None
+    if isinstance(source, ValuesFirst) and either is None and has_index_lookups(conditions):
+
+        def walked() -> ValuesFirst:
+            per_row = _filtered(schema, archived, conditions, None, per_row=True)
+            return listing(per_row, schema, sort, archived=state)
+
     return RecordListing(
-        listing(queryset, schema, sort, archived=state),
+        source,
         queryset if counted is None else counted,
+        walked=walked,
+        sort_field=getattr(source, "field", None),
     )
 
 
 def _filtered(
-    schema: ObjectSchema, archived: str, conditions: list[Condition], extra: Q | None
+    schema: ObjectSchema,
+    archived: str,
+    conditions: list[Condition],
+    extra: Q | None,
+    *,
+    per_row: bool = False,
 ) -> QuerySet[Record]:
-    queryset = for_org(Record, org_id=schema.obj.org_id).filter(object=schema.obj)
+    queryset = for_org(Record, org_id=schema.obj.org_id).filter(in_object(schema.obj))
     if archived == "false":
         queryset = queryset.filter(archived_at__isnull=True)
     elif archived == "true":
         queryset = queryset.filter(archived_at__isnull=False)
     if conditions:
-        queryset = queryset.filter(all_of(conditions, archived=ARCHIVED_STATES[archived]))
+        queryset = queryset.filter(
+            all_of(conditions, archived=ARCHIVED_STATES[archived], per_row=per_row)
+        )
     if extra is not None:
         queryset = queryset.filter(extra)
     return queryset

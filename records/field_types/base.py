@@ -38,6 +38,10 @@ class FieldType:
             raise FieldOptionsError(f"The {self.name} type takes no options.")
         return {}
 
+    def list_valued(self, options: dict[str, Any]) -> bool:
+        """Whether a value is a list (one index row per item) rather than one value."""
+        return False
+
     def normalize(self, value: Any, options: dict[str, Any]) -> Any:
         """The stored form of a value sent by a client (never None: None clears)."""
         raise NotImplementedError

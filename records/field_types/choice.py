@@ -83,6 +83,9 @@ class MultiSelectType(FieldType):
     def clean_options(self, options: dict[str, Any]) -> dict[str, Any]:
         return clean_choices(options, self.name)
 
+    def list_valued(self, options: dict[str, Any]) -> bool:
+        return True
+
     def normalize(self, value: Any, options: dict[str, Any]) -> Any:
         if isinstance(value, str):
             value = [value]

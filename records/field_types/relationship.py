@@ -25,6 +25,9 @@ class RelationshipType(FieldType):
     name = "relationship"
     operators = ("", "not", "in", "isnull")
 
+    def list_valued(self, options: dict[str, Any]) -> bool:
+        return bool(options.get("many"))
+
     def clean_options(self, options: dict[str, Any]) -> dict[str, Any]:
         unknown = set(options) - {"target", "many"}
         if unknown:

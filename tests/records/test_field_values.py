@@ -67,8 +67,18 @@ def test_pagination_and_bad_inputs(dataset, write_api):  # noqa: F811
 
 
 def test_field_values_query_count(dataset, write_api, django_assert_num_queries):  # noqa: F811
-    with django_assert_num_queries(4):  # key, count, page, log (the schema is cached)
-        write_api.get("/api/records/companies/field-values/tier")
+    # key, the object's records and those with a value (each counted in an index), page, log
+    # (the schema is cached); the whole list is on the page, so its length is the total
+    with django_assert_num_queries(5):
+        everything = write_api.get("/api/records/companies/field-values/tier")
+    with django_assert_num_queries(6):  # a part of the list: the total is counted
+        first = write_api.get("/api/records/companies/field-values/tier?limit=1")
+    with django_assert_num_queries(3):  # filtered: key, page with the empty entry, log
+        write_api.get("/api/records/companies/field-values/tier?name__icontains=a")
+    total = len(everything.data)
+    assert total > 1
+    assert everything.body["pagination"]["total"] == first.body["pagination"]["total"] == total
+    assert first.data == everything.data[:1]
 
 
 def test_text_that_looks_like_json_is_counted_as_text(admin_api):
@@ -102,4 +112,16 @@ def test_field_values_respect_archived(admin_api):
     assert admin_api.get("/api/records/tags/field-values/t").data == [{"value": "x", "count": 1}]
     every = admin_api.get("/api/records/tags/field-values/t?archived=all").data
     assert every == [{"value": "x", "count": 1}, {"value": "y", "count": 1}]
+    only_archived = admin_api.get("/api/records/tags/field-values/t?archived=true").data
+    assert only_archived == [{"value": "y", "count": 1}]
+    admin_api.post("/api/records/tags", {"name": "c"})  # no value: the empty entry
+    admin_api.post("/api/records/tags", {"name": "d"})
+    with_empty = admin_api.get("/api/records/tags/field-values/t?archived=all").data
+    assert with_empty == [
+        {"value": None, "count": 2},
+        {"value": "x", "count": 1},
+        {"value": "y", "count": 1},
+    ]
+    filtered = admin_api.get("/api/records/tags/field-values/t?name__in=a,c").data
+    assert filtered == [{"value": "x", "count": 1}, {"value": None, "count": 1}]
     assert kept
