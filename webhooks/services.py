@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from api.bulk_insert import insert_new
 from api.exceptions import InvalidInputError
 from api.tenancy import for_org
 from records.models import Object
@@ -247,7 +248,7 @@ def _changes(change: RecordChange, schema: ObjectSchema) -> dict[str, Any] | Non
 def _store(events: list[Event]) -> None:
     if not events:
         return
-    Event.objects.bulk_create(events)
+    insert_new(events)
     org_id = events[0].org_id
     endpoints = list(for_org(Endpoint, org_id=org_id).filter(active=True))
     first_attempt = timedelta(seconds=settings.WEBHOOK_RETRY_SCHEDULE[0])
@@ -263,7 +264,7 @@ def _store(events: list[Event]) -> None:
         if subscribes(endpoint, event_type=event.type, object_name=event.object_name)
     ]
     if deliveries:
-        Delivery.objects.bulk_create(deliveries)
+        insert_new(deliveries)
         wake_workers(run_after=deliveries[0].next_attempt_at if first_attempt else None)
 
 

@@ -18,6 +18,7 @@ from uuid import UUID
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from api.bulk_insert import insert_new
 from api.exceptions import ConflictError, DomainError, InvalidInputError, NotFoundError
 from api.tenancy import for_org
 from records.batch_operations import Operation
@@ -372,7 +373,7 @@ class _Batch:
             doomed = for_org(Record, org_id=self.org_id).filter(pk__in=deleted_ids)
             doomed._raw_delete(doomed.db)
         if creates:
-            Record.objects.bulk_create([step.record for step in creates])
+            insert_new([step.record for step in creates])
         self._write_unique_values(creates, changes)
         send_changes(self._changes(relinked))
         for step in creates:
