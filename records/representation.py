@@ -16,11 +16,17 @@ MAX_ID_LENGTH = 255  # ids are opaque strings of up to 255 characters (the contr
 
 
 def record_payloads(
-    records: Sequence[Any], schema: ObjectSchema, *, meta: bool, fields: bool
+    records: Sequence[Any],
+    schema: ObjectSchema,
+    *,
+    meta: bool,
+    fields: bool,
+    links: dict[str, dict[str, str]] | None = None,
 ) -> list[dict[str, Any]]:
     """Payloads for a page of records (Record instances, or the rows of `payload_rows`): one
-    query for all their links, none per record."""
-    links = linked_records(records, schema) if fields else {}
+    query for all their links, none per record; none at all when `links` were read with them."""
+    if links is None:
+        links = linked_records(records, schema) if fields else {}
     return [_payload(record, schema, links, meta=meta, fields=fields) for record in records]
 
 

@@ -6,14 +6,16 @@ from uuid import UUID
 
 from django.db.models import Prefetch, Q, QuerySet
 
+from api.compiled_query import CompiledQuery
 from api.exceptions import InvalidParameterError, NotFoundError
 from api.query import SortKey
 from api.tenancy import for_org
 from records.filters import Condition, all_of, counted_in_index, query_conditions
+from records.links import LinkedRecords, read_links
 from records.models import Field, Object, Record
 from records.ordering import listing, ordered
 from records.registry import policy_for
-from records.values import ObjectSchema
+from records.values import ObjectSchema, linked_records
 
 
 def objects(*, org_id: UUID) -> QuerySet[Object]:
@@ -36,19 +38,64 @@ def field_by_name(*, obj: Object, name: str) -> Field:
     raise NotFoundError(f"The object '{obj.api_name}' has no field called '{name}'.")
 
 
+def _by_id(org_id: UUID, object_id: UUID, pk: UUID) -> QuerySet[Record]:
+    # No ORDER BY (Meta.ordering): the primary key finds one record at most.
+    return for_org(Record, org_id=org_id).filter(object_id=object_id, pk=pk).order_by()
+
+
+_ID_VALUES = {
+    "org_id": Record._meta.get_field("org"),
+    "object_id": Record._meta.get_field("object"),
+    "pk": Record._meta.pk,
+}
+RECORD_BY_ID = CompiledQuery(_by_id, **_ID_VALUES)
+
+
+def _record_with_links_query(schema: ObjectSchema) -> CompiledQuery[Record] | None:
+    """The record by id with `linked_json` (records.links), for an object that has
+    relationship fields; compiled once per schema."""
+    keys = [field.key for field in schema.fields if field.type == "relationship"]
+    if not keys:
+        return None
+    return CompiledQuery(
+        lambda **values: _by_id(**values).annotate(linked_json=LinkedRecords(keys)), **_ID_VALUES
+    )
+
+
+def _as_uuid(record_id: str) -> UUID | None:
+    try:
+        return UUID(str(record_id))
+    except ValueError:
+        return None
+
+
 def record(*, obj: Object, record_id: str) -> Record:
     """A record of the object by id, archived or not; anything else is a 404."""
-    try:
-        key = UUID(str(record_id))
-    except ValueError:
-        key = None
+    key = _as_uuid(record_id)
     if key is not None:
-        found = for_org(Record, org_id=obj.org_id).filter(object=obj, pk=key).first()
+        found = RECORD_BY_ID.one(org_id=obj.org_id, object_id=obj.pk, pk=key)
     else:  # a contact's email, say
         found = policy_for(obj).find(obj=obj, identifier=str(record_id))
     if found is None:
         raise NotFoundError(f"No {obj.api_name} record with id '{record_id}'.")
     return found
+
+
+def record_with_links(
+    *, schema: ObjectSchema, record_id: str
+) -> tuple[Record, dict[str, dict[str, str]]]:
+    """`record` and what its relationship values link to ({id: {id, object, name}}), read in
+    the same statement when the id is a record id."""
+    key = _as_uuid(record_id)
+    query = schema.derived(_record_with_links_query)
+    if key is None or query is None:
+        found = record(obj=schema.obj, record_id=record_id)
+        return found, linked_records([found], schema)
+    obj = schema.obj
+    found = query.one(org_id=obj.org_id, object_id=obj.pk, pk=key)
+    if found is None:
+        raise NotFoundError(f"No {obj.api_name} record with id '{record_id}'.")
+    return found, read_links(found.linked_json)
 
 
 ARCHIVED_CHOICES = ("false", "true", "all")

@@ -164,5 +164,33 @@ def test_retrieve_and_create_query_counts(schema, write_api, django_assert_num_q
     person = write_api.post("/api/records/people", {"name": "p"}).data["id"]
     record = create(write_api, "Acme", owner=person, domain="acme.com")
     write_api.get("/api/me")
-    with django_assert_num_queries(4):  # key, record, links, log (the schema is cached)
+    # key with its organization, the record with its links' names, log (the schema is cached)
+    with django_assert_num_queries(3):
         write_api.get(f"/api/records/companies/{record['id']}")
+
+
+def test_one_record_reads_its_links_in_its_own_query_and_shows_them_as_lists_do(
+    schema, write_api, django_assert_max_num_queries
+):
+    people = [write_api.post("/api/records/people", {"name": f"p{i}"}).data["id"] for i in range(3)]
+    assert write_api.post(f"/api/records/people/{people[2]}/archive").status == 200
+    record = create(write_api, "Acme", owner=people[1], board=[people[2], people[0]], revenue=5)
+    plain = create(write_api, "Plain", revenue=1)
+    write_api.get("/api/me")
+    with django_assert_max_num_queries(3):  # key and organization, record and links, log
+        one = write_api.get(f"/api/records/companies/{record['id']}").assert_envelope()
+    assert one.status == 200
+    assert one.data["fields"] == {
+        "revenue": 5,
+        "owner": {"id": people[1], "object": "people", "name": "p1"},
+        "board": [
+            {"id": people[2], "object": "people", "name": "p2"},
+            {"id": people[0], "object": "people", "name": "p0"},
+        ],
+    }
+    listed = {item["id"]: item for item in write_api.get("/api/records/companies").data}
+    assert {**one.data, "meta": None} == {**listed[record["id"]], "meta": None}
+    without = write_api.get(f"/api/records/companies/{plain['id']}").data
+    assert without["fields"] == {"revenue": 1}
+    upper = write_api.get(f"/api/records/companies/{record['id'].upper()}").data
+    assert upper == one.data
