@@ -84,6 +84,13 @@ class ValuesFirst:
             "-id" if descending else "id"
         )
 
+    def annotate(self, **expressions) -> "ValuesFirst":
+        """The same pages, with these expressions on each record (QuerySet.annotate)."""
+        rows = copy.copy(self)
+        rows.with_value = self.with_value.annotate(**expressions)
+        rows.without_value = self.without_value.annotate(**expressions)
+        return rows
+
     def values_list(self, *columns: str, **options) -> "ValuesFirst":
         """The same pages, as rows of these columns (QuerySet.values_list)."""
         rows = copy.copy(self)

@@ -90,7 +90,7 @@ def record_with_links(
     query = schema.derived(_record_with_links_query)
     if key is None or query is None:
         found = record(obj=schema.obj, record_id=record_id)
-        return found, linked_records([found], schema)
+        return found, linked_records([found.values], schema)
     obj = schema.obj
     found = query.one(org_id=obj.org_id, object_id=obj.pk, pk=key)
     if found is None:
@@ -136,6 +136,9 @@ class RecordListing:
 
     def count(self) -> int:
         return self.counted.count()
+
+    def annotate(self, **expressions: Any) -> "RecordListing":
+        return RecordListing(self.source.annotate(**expressions), self.counted)
 
     def values_list(self, *columns: str, **options: Any) -> "RecordListing":
         return RecordListing(self.source.values_list(*columns, **options), self.counted)

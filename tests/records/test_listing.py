@@ -194,3 +194,22 @@ def test_one_record_reads_its_links_in_its_own_query_and_shows_them_as_lists_do(
     assert without["fields"] == {"revenue": 1}
     upper = write_api.get(f"/api/records/companies/{record['id'].upper()}").data
     assert upper == one.data
+
+
+def test_values_come_back_exactly_from_lists_and_single_records(schema, write_api):
+    extra = {
+        "big": 2**70 + 1,
+        "negative": -(10**30) - 1,
+        "fraction": 0.1,
+        "digits": "12345678901234567890123",
+        "small": 7,
+        "text": "é \u2028 \u2029 \x01",
+    }
+    record = create(write_api, "Exact", extra=extra, revenue=1e20)
+    listed = write_api.get("/api/records/companies").assert_envelope()
+    one = write_api.get(f"/api/records/companies/{record['id']}").assert_envelope()
+    for payload in (listed.data[0], one.data):
+        assert payload["fields"]["extra"] == extra
+        assert payload["fields"]["revenue"] == 1e20
+    assert b"1180591620717411303425" in listed.raw.content
+    assert b"\\u2028 \\u2029" in one.raw.content
