@@ -9,11 +9,18 @@ from django.db.models import F, QuerySet
 
 from accounts.models import ApiKey, Organization
 from accounts.services import KEY_LEAD, hash_key
+from api.compiled_query import CompiledQuery
 from api.exceptions import NotFoundError
 from api.query import SortKey
 from api.tenancy import for_org
 
 RAW_KEY = re.compile(rf"^({KEY_LEAD}_[0-9a-f]{{12}})_[0-9a-f]{{48}}$")
+# Every API request reads its key, with the organization, fresh from the database (a revoked
+# key stops working at once): compiled once, with no ORDER BY, as the prefix is unique.
+KEY_BY_PREFIX = CompiledQuery(
+    lambda prefix: ApiKey.objects.select_related("org").filter(prefix=prefix).order_by(),
+    prefix=ApiKey._meta.get_field("prefix"),
+)
 
 
 def api_key_for_raw(raw_key: str) -> ApiKey | None:
@@ -22,7 +29,7 @@ def api_key_for_raw(raw_key: str) -> ApiKey | None:
     match = RAW_KEY.match(raw_key)
     if match is None:
         return None
-    api_key = ApiKey.objects.select_related("org").filter(prefix=match.group(1)).first()
+    api_key = KEY_BY_PREFIX.one(prefix=match.group(1))
     if api_key is None or not hmac.compare_digest(api_key.hashed_key, hash_key(raw_key)):
         return None
     return api_key

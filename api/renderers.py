@@ -2,9 +2,17 @@
 
 from typing import Any
 
+import orjson
 from rest_framework.renderers import JSONRenderer
 
 from api.envelope import default_error_message, error_body, request_guid, success_body
+
+# What orjson writes its own way (datetimes, dataclasses) goes to DRF's encoder instead, so the
+# bytes mean what they meant; anything orjson refuses (integers beyond 64 bits, keys that are
+# not strings, a type nobody encodes) is rendered, or refused, by DRF's json.dumps as before.
+ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+# JSON allows these two raw, JavaScript did not: DRF escapes them, and so do we.
+LINE_SEPARATORS = ((b"\xe2\x80\xa8", b"\\u2028"), (b"\xe2\x80\xa9", b"\\u2029"))
 
 
 class EnvelopeJSONRenderer(JSONRenderer):
@@ -37,6 +45,29 @@ class EnvelopeJSONRenderer(JSONRenderer):
                 pagination=getattr(response, "pagination", None),
                 **getattr(response, "envelope_extra", {}),
             )
+        return self._encode(body, accepted_media_type, renderer_context)
+
+    def _encode(
+        self, body: Any, accepted_media_type: str | None, renderer_context: dict[str, Any]
+    ) -> bytes:
+        """DRF's compact, unescaped-Unicode JSON, written by orjson (several times faster on a
+        page of records); indented output and whatever orjson cannot write go through DRF."""
+        if (
+            self.compact
+            and not self.ensure_ascii
+            and self.get_indent(accepted_media_type, renderer_context) is None
+        ):
+            try:
+                encoded = orjson.dumps(
+                    body, default=self.encoder_class().default, option=ORJSON_OPTIONS
+                )
+            except orjson.JSONEncodeError:
+                pass
+            else:
+                for raw, escaped in LINE_SEPARATORS:
+                    if raw in encoded:
+                        encoded = encoded.replace(raw, escaped)
+                return encoded
         return super().render(body, accepted_media_type, renderer_context)
 
     @staticmethod

@@ -127,7 +127,7 @@ def value_payloads(
     if field.type != "relationship":
         return [{"value": value, "count": count} for value, count in pairs]
     ids = [value for value, _ in pairs if value is not None]
-    links = linked_records([Record(values={field.key: ids})], schema) if ids else {}
+    links = linked_records([{field.key: ids}], schema) if ids else {}
     return [
         {"value": links.get(value) if value is not None else None, "count": count}
         for value, count in pairs

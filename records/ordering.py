@@ -89,14 +89,22 @@ class ValuesFirst:
         self.field = field
         self.descending = descending
         self.archived = archived
-        self.columns: tuple[tuple[str, ...], dict] | None = None
+        # QuerySet methods to apply to both queries, in order (annotate, values_list).
+        self.steps: tuple[tuple[str, tuple, dict], ...] = ()
+
+    def annotate(self, **expressions) -> "ValuesFirst":
+        """The same pages, with these expressions on each record (QuerySet.annotate)."""
+        return self._then("annotate", (), expressions)
 
     def values_list(self, *columns: str, **options) -> "ValuesFirst":
         """The same pages, as rows of these columns (QuerySet.values_list)."""
+        return self._then("values_list", columns, options)
+
+    def _then(self, method: str, args: tuple, kwargs: dict) -> "ValuesFirst":
         rows = ValuesFirst(
             self.queryset, self.field, descending=self.descending, archived=self.archived
         )
-        rows.columns = (columns, options)
+        rows.steps = (*self.steps, (method, args, kwargs))
         return rows
 
     # Built when first read: a query the page never needs costs nothing (building a queryset
@@ -117,10 +125,9 @@ class ValuesFirst:
         return self._as_rows(lacking)
 
     def _as_rows(self, queryset: QuerySet) -> QuerySet:
-        if self.columns is None:
-            return queryset
-        columns, options = self.columns
-        return queryset.values_list(*columns, **options)
+        for method, args, kwargs in self.steps:
+            queryset = getattr(queryset, method)(*args, **kwargs)
+        return queryset
 
     def __getitem__(self, window: slice) -> list:
         start, stop = window.start or 0, window.stop

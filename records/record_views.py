@@ -99,9 +99,11 @@ def record_target(request, object_name: str, record_id: str):
     return schema, selectors.record(obj=schema.obj, record_id=record_id)
 
 
-def one_record(record, schema, params, *, status: int = 200) -> Response:
+def one_record(record, schema, params, *, status: int = 200, links=None) -> Response:
     select = parse_select(params, defaults={"meta": True, "fields": True})
-    payload = record_payloads([record], schema, meta=select["meta"], fields=select["fields"])[0]
+    payload = record_payloads(
+        [record], schema, meta=select["meta"], fields=select["fields"], links=links
+    )[0]
     return Response(payload, status=status)
 
 
@@ -437,8 +439,9 @@ class RecordDetailView(ApiView):
         operation_id="records_retrieve",
     )
     def get(self, request, object_name: str, record_id: str):
-        schema, record = record_target(request, object_name, record_id)
-        return one_record(record, schema, read_params(request))
+        schema = object_schema(request, object_name)
+        record, links = selectors.record_with_links(schema=schema, record_id=record_id)
+        return one_record(record, schema, read_params(request), links=links)
 
     @extend_schema(
         request=RecordWriteSerializer,

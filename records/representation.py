@@ -3,11 +3,11 @@
 from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import ExpressionWrapper, F, TextField
 from django.http import QueryDict
 
+from api import json_text
 from api.exceptions import BadRequestError, InvalidParameterError, MissingInputError
-from records.models import Record
 from records.services.records import UNSET
 from records.values import ObjectSchema, clean_name, linked_records, represent_values
 
@@ -16,34 +16,56 @@ MAX_ID_LENGTH = 255  # ids are opaque strings of up to 255 characters (the contr
 
 
 def record_payloads(
-    records: Sequence[Any], schema: ObjectSchema, *, meta: bool, fields: bool
+    records: Sequence[Any],
+    schema: ObjectSchema,
+    *,
+    meta: bool,
+    fields: bool,
+    links: dict[str, dict[str, str]] | None = None,
 ) -> list[dict[str, Any]]:
     """Payloads for a page of records (Record instances, or the rows of `payload_rows`): one
-    query for all their links, none per record."""
-    links = linked_records(records, schema) if fields else {}
-    return [_payload(record, schema, links, meta=meta, fields=fields) for record in records]
+    query for all their links, none per record; none at all when `links` were read with them."""
+    if not fields:
+        return [_payload(record, schema, None, meta=meta) for record in records]
+    values = [stored_values(record) for record in records]
+    if links is None:
+        links = linked_records(values, schema)
+    return [
+        _payload(record, schema, represent_values(stored, schema, links), meta=meta)
+        for record, stored in zip(records, values, strict=True)
+    ]
 
 
-def payload_rows(records: QuerySet[Record], *, meta: bool, fields: bool) -> QuerySet:
+def stored_values(record: Any) -> dict[str, Any]:
+    """A Record's values, or a row's `values_json` decoded."""
+    text = getattr(record, "values_json", None)
+    return record.values if text is None else json_text.loads(text)
+
+
+def payload_rows(records: Any, *, meta: bool, fields: bool) -> Any:
     """The records as plain rows of only the columns their payloads show: a page of model
     instances would pay, per row, a model's construction and the conversion of columns no
-    payload uses (the organization and object ids, and the times without `meta`)."""
+    payload uses (the organization and object ids, and the times without `meta`). The values
+    come as their JSON text, which json_text decodes faster than the JSON field would."""
     columns = ["id", "name", "archived_at"]
     if fields:
-        columns.append("values")
+        records = records.annotate(
+            values_json=ExpressionWrapper(F("values"), output_field=TextField())
+        )
+        columns.append("values_json")
     if meta:
         columns += ["created_at", "updated_at", "version"]
     return records.values_list(*columns, named=True)
 
 
-def _payload(record, schema, links, *, meta: bool, fields: bool) -> dict[str, Any]:
+def _payload(record, schema, shown: dict[str, Any] | None, *, meta: bool) -> dict[str, Any]:
     payload: dict[str, Any] = {
         "id": str(record.id),
         "object": schema.obj.api_name,
         "name": record.name,
     }
-    if fields:
-        payload["fields"] = represent_values(record, schema, links)
+    if shown is not None:
+        payload["fields"] = shown
     payload["archived"] = record.archived_at is not None
     if meta:
         payload["meta"] = {

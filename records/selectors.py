@@ -7,6 +7,7 @@ from uuid import UUID
 
 from django.db.models import Prefetch, Q, QuerySet
 
+from api.compiled_query import CompiledQuery
 from api.exceptions import InvalidParameterError, NotFoundError
 from api.query import SortKey
 from api.tenancy import for_org
@@ -18,10 +19,11 @@ from records.filters import (
     has_index_lookups,
     query_conditions,
 )
+from records.links import LinkedRecords, read_links
 from records.models import Field, Object, Record
 from records.ordering import ValuesFirst, in_object, listing, ordered
 from records.registry import policy_for
-from records.values import ObjectSchema
+from records.values import ObjectSchema, linked_records
 
 
 def objects(*, org_id: UUID) -> QuerySet[Object]:
@@ -44,19 +46,64 @@ def field_by_name(*, obj: Object, name: str) -> Field:
     raise NotFoundError(f"The object '{obj.api_name}' has no field called '{name}'.")
 
 
+def _by_id(org_id: UUID, object_id: UUID, pk: UUID) -> QuerySet[Record]:
+    # No ORDER BY (Meta.ordering): the primary key finds one record at most.
+    return for_org(Record, org_id=org_id).filter(object_id=object_id, pk=pk).order_by()
+
+
+_ID_VALUES = {
+    "org_id": Record._meta.get_field("org"),
+    "object_id": Record._meta.get_field("object"),
+    "pk": Record._meta.pk,
+}
+RECORD_BY_ID = CompiledQuery(_by_id, **_ID_VALUES)
+
+
+def _record_with_links_query(schema: ObjectSchema) -> CompiledQuery[Record] | None:
+    """The record by id with `linked_json` (records.links), for an object that has
+    relationship fields; compiled once per schema."""
+    keys = [field.key for field in schema.fields if field.type == "relationship"]
+    if not keys:
+        return None
+    return CompiledQuery(
+        lambda **values: _by_id(**values).annotate(linked_json=LinkedRecords(keys)), **_ID_VALUES
+    )
+
+
+def _as_uuid(record_id: str) -> UUID | None:
+    try:
+        return UUID(str(record_id))
+    except ValueError:
+        return None
+
+
 def record(*, obj: Object, record_id: str) -> Record:
     """A record of the object by id, archived or not; anything else is a 404."""
-    try:
-        key = UUID(str(record_id))
-    except ValueError:
-        key = None
+    key = _as_uuid(record_id)
     if key is not None:
-        found = for_org(Record, org_id=obj.org_id).filter(object=obj, pk=key).first()
+        found = RECORD_BY_ID.one(org_id=obj.org_id, object_id=obj.pk, pk=key)
     else:  # a contact's email, say
         found = policy_for(obj).find(obj=obj, identifier=str(record_id))
     if found is None:
         raise NotFoundError(f"No {obj.api_name} record with id '{record_id}'.")
     return found
+
+
+def record_with_links(
+    *, schema: ObjectSchema, record_id: str
+) -> tuple[Record, dict[str, dict[str, str]]]:
+    """`record` and what its relationship values link to ({id: {id, object, name}}), read in
+    the same statement when the id is a record id."""
+    key = _as_uuid(record_id)
+    query = schema.derived(_record_with_links_query)
+    if key is None or query is None:
+        found = record(obj=schema.obj, record_id=record_id)
+        return found, linked_records([found.values], schema)
+    obj = schema.obj
+    found = query.one(org_id=obj.org_id, object_id=obj.pk, pk=key)
+    if found is None:
+        raise NotFoundError(f"No {obj.api_name} record with id '{record_id}'.")
+    return found, read_links(found.linked_json)
 
 
 ARCHIVED_CHOICES = ("false", "true", "all")
@@ -111,17 +158,23 @@ class RecordListing:
         self.counted = counted
         self.walked = walked  # built only when chosen: building a query costs Python time
         self.sort_field = sort_field
-        self.columns: tuple[tuple[str, ...], dict] | None = None
+        self.steps: tuple[tuple[str, tuple, dict], ...] = ()  # applied to `walked` when built
         self.total: int | None = None
 
     def count(self) -> int:
         self.total = self.counted.count()
         return self.total
 
+    def annotate(self, **expressions: Any) -> "RecordListing":
+        return self._then("annotate", (), expressions)
+
     def values_list(self, *columns: str, **options: Any) -> "RecordListing":
+        return self._then("values_list", columns, options)
+
+    def _then(self, method: str, args: tuple, kwargs: dict) -> "RecordListing":
         rows = copy.copy(self)
-        rows.source = self.source.values_list(*columns, **options)
-        rows.columns = (columns, options)
+        rows.source = getattr(self.source, method)(*args, **kwargs)
+        rows.steps = (*self.steps, (method, args, kwargs))
         return rows
 
     def __getitem__(self, window: slice):
@@ -134,9 +187,8 @@ class RecordListing:
         if rows is None or self.total * self.total < stop * rows:
             return self.source
         walked = self.walked()
-        if self.columns is not None:
-            columns, options = self.columns
-            walked = walked.values_list(*columns, **options)
+        for method, args, kwargs in self.steps:
+            walked = getattr(walked, method)(*args, **kwargs)
         return walked
 
 

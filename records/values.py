@@ -12,6 +12,7 @@ from uuid import UUID
 from api.exceptions import InvalidInputError, MissingInputError
 from api.tenancy import for_org
 from records.field_types import FIELD_TYPES, FieldValueError
+from records.links import links_to
 from records.models import Field, Object, Record
 
 MAX_NAME = 1000
@@ -200,36 +201,33 @@ def missing_relationship_targets(
     return dict(problems)
 
 
-def linked_records(records: Iterable[Any], schema: ObjectSchema) -> dict[str, dict[str, str]]:
-    """{id: {id, object, name}} for every record the given ones link to: one query."""
+def linked_records(
+    values: Iterable[dict[str, Any]], schema: ObjectSchema
+) -> dict[str, dict[str, str]]:
+    """{id: {id, object, name}} for every record the given values (records' stored values)
+    link to: one query."""
     ids: set[str] = set()
-    for field in schema.fields:
-        if field.type != "relationship":
-            continue
-        for record in records:
-            value = record.values.get(field.key)
-            if value:
-                ids.update(value if isinstance(value, list) else [value])
-    links: dict[str, dict[str, str]] = {}
-    for chunk in chunked(sorted(ids)):
-        rows = for_org(Record, org_id=schema.obj.org_id).filter(id__in=chunk)
-        for pk, api_name, name in rows.values_list("id", "object__api_name", "name"):
-            links[str(pk)] = {"id": str(pk), "object": api_name, "name": name}
-    return links
+    keys = [field.key for field in schema.fields if field.type == "relationship"]
+    if keys:
+        for stored in values:
+            for key in keys:
+                value = stored.get(key)
+                if value:
+                    ids.update(value if isinstance(value, list) else [value])
+    return links_to(ids, org_id=schema.obj.org_id)
 
 
 def represent_values(
-    record: Any, schema: ObjectSchema, links: dict[str, dict[str, str]]
+    values: dict[str, Any], schema: ObjectSchema, links: dict[str, dict[str, str]]
 ) -> dict[str, Any]:
-    """The record's values keyed by field api_name, in field order; relationships as {id,
+    """A record's stored values keyed by field api_name, in field order; relationships as {id,
     object, name}. A link whose target is gone is left out."""
-    values = record.values
     result: dict[str, Any] = {}
-    for key, api_name, links_to in schema.derived(_shown_fields):
+    for key, api_name, links_to_records in schema.derived(_shown_fields):
         if key not in values:
             continue
         value = values[key]
-        if links_to:
+        if links_to_records:
             if isinstance(value, list):
                 value = [links[i] for i in value if i in links]
             else:

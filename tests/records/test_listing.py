@@ -164,5 +164,52 @@ def test_retrieve_and_create_query_counts(schema, write_api, django_assert_num_q
     person = write_api.post("/api/records/people", {"name": "p"}).data["id"]
     record = create(write_api, "Acme", owner=person, domain="acme.com")
     write_api.get("/api/me")
-    with django_assert_num_queries(4):  # key, record, links, log (the schema is cached)
+    # key with its organization, the record with its links' names, log (the schema is cached)
+    with django_assert_num_queries(3):
         write_api.get(f"/api/records/companies/{record['id']}")
+
+
+def test_one_record_reads_its_links_in_its_own_query_and_shows_them_as_lists_do(
+    schema, write_api, django_assert_max_num_queries
+):
+    people = [write_api.post("/api/records/people", {"name": f"p{i}"}).data["id"] for i in range(3)]
+    assert write_api.post(f"/api/records/people/{people[2]}/archive").status == 200
+    record = create(write_api, "Acme", owner=people[1], board=[people[2], people[0]], revenue=5)
+    plain = create(write_api, "Plain", revenue=1)
+    write_api.get("/api/me")
+    with django_assert_max_num_queries(3):  # key and organization, record and links, log
+        one = write_api.get(f"/api/records/companies/{record['id']}").assert_envelope()
+    assert one.status == 200
+    assert one.data["fields"] == {
+        "revenue": 5,
+        "owner": {"id": people[1], "object": "people", "name": "p1"},
+        "board": [
+            {"id": people[2], "object": "people", "name": "p2"},
+            {"id": people[0], "object": "people", "name": "p0"},
+        ],
+    }
+    listed = {item["id"]: item for item in write_api.get("/api/records/companies").data}
+    assert {**one.data, "meta": None} == {**listed[record["id"]], "meta": None}
+    without = write_api.get(f"/api/records/companies/{plain['id']}").data
+    assert without["fields"] == {"revenue": 1}
+    upper = write_api.get(f"/api/records/companies/{record['id'].upper()}").data
+    assert upper == one.data
+
+
+def test_values_come_back_exactly_from_lists_and_single_records(schema, write_api):
+    extra = {
+        "big": 2**70 + 1,
+        "negative": -(10**30) - 1,
+        "fraction": 0.1,
+        "digits": "12345678901234567890123",
+        "small": 7,
+        "text": "é \u2028 \u2029 \x01",
+    }
+    record = create(write_api, "Exact", extra=extra, revenue=1e20)
+    listed = write_api.get("/api/records/companies").assert_envelope()
+    one = write_api.get(f"/api/records/companies/{record['id']}").assert_envelope()
+    for payload in (listed.data[0], one.data):
+        assert payload["fields"]["extra"] == extra
+        assert payload["fields"]["revenue"] == 1e20
+    assert b"1180591620717411303425" in listed.raw.content
+    assert b"\\u2028 \\u2029" in one.raw.content
