@@ -6,6 +6,7 @@ fire)."""
 import io
 import time
 
+import orjson
 import psycopg
 
 from bench import data
@@ -23,7 +24,10 @@ def create_scratch(api: Api) -> None:
 
 def singles(api: Api, company_ids: list[str], count: int, *, start: int = 0) -> tuple[int, float]:
     """`count` deals POSTed one by one, sequentially: (rows written, seconds)."""
-    rows = list(data.deals(company_ids, count, seed=3 + start, start=900_000 + start))
+    rows = [
+        orjson.dumps(row)
+        for row in data.deals(company_ids, count, seed=3 + start, start=900_000 + start)
+    ]
     started = time.perf_counter()
     for row in rows:
         api.ok("POST", f"/api/records/{SCRATCH}", row, expect=201)
