@@ -103,7 +103,12 @@ class Condition(NamedTuple):
     values: list[Any]
 
 
-ORDERED_LOOKUPS = value_index.ORDERED
+ORDERED_LOOKUPS = {
+    "lt": lookups.LessThan,
+    "lte": lookups.LessThanOrEqual,
+    "gt": lookups.GreaterThan,
+    "gte": lookups.GreaterThanOrEqual,
+}
 
 
 def condition(target: Target, operator: str, values: list[Any]) -> Q:

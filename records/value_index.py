@@ -20,24 +20,11 @@ from django.db.models import (
     QuerySet,
     Subquery,
 )
-from django.db.models.lookups import (
-    GreaterThan,
-    GreaterThanOrEqual,
-    In,
-    LessThan,
-    LessThanOrEqual,
-)
+from django.db.models.lookups import IsNull
 
 from api.tenancy import for_org
 from records.field_types import FIELD_TYPES
 from records.models import TEXT_PREFIX, Field, IndexedValue
-
-ORDERED = {
-    "lt": LessThan,
-    "lte": LessThanOrEqual,
-    "gt": GreaterThan,
-    "gte": GreaterThanOrEqual,
-}
 
 
 def column(field: Field) -> str | None:
@@ -112,16 +99,8 @@ def value_matching_all(field: Field, lookups: list[tuple[str, Any]]) -> Q:
     `matching_all`'s EXISTS, the planner cannot turn it into a join, so a list walking another
     field's index in order checks each record it passes and stops after one page. That is
     the cheaper plan when many records match (records.selectors.RecordListing decides)."""
-    kind = column(field)
-    value = rows_of(field).filter(record_id=OuterRef("pk"), position=0).values(kind)
-    combined = Q()
-    for lookup, operand in lookups:
-        convert = float if kind == "number" else _as_text
-        if lookup == "in":
-            combined &= Q(In(Subquery(value), [convert(item) for item in operand]))
-        else:
-            combined &= Q(ORDERED[lookup](Subquery(value), convert(operand)))
-    return combined
+    row = rows_matching(field, lookups).filter(record_id=OuterRef("pk"), position=0)
+    return Q(IsNull(Subquery(row.values("record_id")), False))
 
 
 def estimated_rows(field: Field) -> int | None:

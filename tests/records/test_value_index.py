@@ -212,6 +212,19 @@ def test_fields_add_no_indexes(admin_api):
     assert records_table_indexes() == before
 
 
+@postgresql_only
+def test_the_triggers_read_the_statements_rows_not_the_records_table(db):
+    """Each trigger reads its transition tables only: reading the records table (the view of
+    every record's rows) made a batch's cost grow with the table whenever its statistics were
+    stale, as during a first load."""
+    with connection.cursor() as cursor:
+        for function in ("records_index_inserted", "records_index_updated"):
+            cursor.execute("SELECT pg_get_functiondef(%s::regproc)", [function])
+            body = cursor.fetchone()[0]
+            assert "records_index_rows(r)" in body and "new_rows" in body, body
+            assert "records_indexed_rows" not in body and "records_record" not in body, body
+
+
 DEALS = 100_000
 
 
