@@ -32,6 +32,8 @@ class MeView(ApiView):
 
 class ApiKeyListView(ApiView):
     required_scopes = {"*": Scope.ADMIN}
+    # A replay would need the raw key kept for a day; keys are only ever stored hashed.
+    idempotency_key_accepted = False
 
     @extend_schema(
         responses=ApiKeySerializer(many=True),

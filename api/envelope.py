@@ -16,6 +16,7 @@ GENERIC_ERRORS = {
     405: "This method is not allowed here.",
     406: "The requested format is not available.",
     409: "The request conflicts with the current state.",
+    412: "A precondition (If-Match) no longer holds: read the resource again and retry.",
     413: "The request body is too large.",
     415: "Unsupported Content-Type.",
     422: "Some values are not valid.",

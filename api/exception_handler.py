@@ -20,6 +20,7 @@ DOMAIN_STATUS: list[tuple[type[domain.DomainError], int]] = [
     (domain.InvalidInputError, 422),
     (domain.NotFoundError, 404),
     (domain.ConflictError, 409),
+    (domain.PreconditionFailedError, 412),
 ]
 
 
@@ -59,7 +60,9 @@ def _response_for(exc: Exception) -> Response:
     if isinstance(exc, OperationalError) and _sqlstate(exc) in RETRYABLE_SQLSTATES:
         logger.warning("A write collided with a concurrent one: %s", exc)
         message = "This write collided with a concurrent one and nothing was written; retry it."
-        return Response(error_payload(message), status=409)
+        response = Response(error_payload(message), status=409)
+        response.retryable = True  # an Idempotency-Key is let go, so the retry runs again
+        return response
     if isinstance(exc, domain.DomainError):
         status = status_for_domain_error(exc)
         return Response(error_payload(exc.message, exc.detail, exc.missing), status=status)

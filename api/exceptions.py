@@ -67,3 +67,7 @@ class NotFoundError(DomainError):
 
 class ConflictError(DomainError):
     """The change conflicts with what is stored: a duplicate, an ambiguous match."""
+
+
+class PreconditionFailedError(DomainError):
+    """The write was conditional on a state that is no longer the stored one (a version)."""

@@ -42,7 +42,8 @@ class ApiRequestMiddleware:
             response = self._handle_api(request)
         else:
             response = self.get_response(request)
-        response["X-Request-Id"] = str(guid)
+        # A replayed answer (api.idempotency) keeps the first request's guid.
+        response.headers.setdefault("X-Request-Id", str(guid))
         return response
 
     def _handle_api(self, request: HttpRequest) -> HttpResponse:

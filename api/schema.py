@@ -5,9 +5,11 @@ from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent
-from drf_spectacular.utils import OpenApiResponse, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
+
+from api import idempotency, preconditions
 
 PAGINATION_SCHEMA = {
     "type": "object",
@@ -34,6 +36,20 @@ RATE_LIMIT_HEADERS = {
     "RateLimit-Remaining": _header("Requests left in this window."),
     "RateLimit-Reset": _header("Seconds until the window resets."),
 }
+ETAG_HEADER = {
+    "ETag": _header(
+        'The record\'s version as a strong entity tag (`"3"`): send it back in `If-Match`.',
+        "string",
+    ),
+}
+REPLAYED_HEADER = {
+    idempotency.REPLAYED_HEADER: _header(
+        "`true` when this is the stored answer to an earlier request with the same "
+        "`Idempotency-Key` (its body and `X-Request-Id` are that request's).",
+        "string",
+        enum=["true"],
+    ),
+}
 ERROR_HEADERS = {
     "401": {"WWW-Authenticate": _header("How to authenticate.", "string")},
     "405": {"Allow": _header("The methods this route answers.", "string")},
@@ -45,6 +61,7 @@ ERROR_DESCRIPTIONS = {
     "403": "The key's scope does not allow this, or the request was not made over HTTPS.",
     "404": "Not found, or it belongs to another organization.",
     "409": "Conflict with the stored state.",
+    "412": "`If-Match` names a version the record no longer has; nothing was changed.",
     "413": "The body is over the size limit.",
     "415": "Unsupported Content-Type.",
     "422": "Well-formed input with wrong values; `errorDetail` says which.",
@@ -74,12 +91,61 @@ class ErrorEnvelopeSerializer(serializers.Serializer):
         ref_name = "ErrorEnvelope"
 
 
+IDEMPOTENCY_KEY = OpenApiParameter(
+    idempotency.HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    description=(
+        "Makes a retry safe: up to 255 visible ASCII characters (a UUID), unique per request. "
+        "The first answer is kept for 24 hours and replayed to a retry with the same key, "
+        "method, path and body (`Idempotent-Replayed: true`); the same key on another request "
+        "is a 422, and a retry while the first still runs a 409."
+    ),
+)
+IDEMPOTENCY_CODES = {
+    "409": "Or: a request with this `Idempotency-Key` is still running; retry after it ends.",
+    "422": "Or: this `Idempotency-Key` was already used for a different request.",
+}
+# Answers given before a key is looked at, so never a replay.
+NEVER_REPLAYED = {"401", "403", "413", "415", "429"}
+IF_MATCH = OpenApiParameter(
+    preconditions.HEADER,
+    str,
+    OpenApiParameter.HEADER,
+    description=(
+        "Apply the change only if the record is still at this version: the `ETag` you read "
+        '(`"3"`), several comma-separated, or `*` for any. Otherwise a 412 that changes '
+        'nothing. Compared strongly: a weak tag (`W/"3"`) never matches. Not a list of '
+        "entity tags: 400."
+    ),
+)
+
+
 def error_response(description: str = "") -> OpenApiResponse:
     """For `@extend_schema(responses={409: error_response("…")})`."""
     return OpenApiResponse(response=ErrorEnvelopeSerializer, description=description)
 
 
+PRECONDITION_FAILED = error_response(
+    "`If-Match` names a version the record no longer has; nothing was changed. "
+    "`errorDetail.current_version` is the version it has now."
+)
+
+
 class EnvelopeAutoSchema(AutoSchema):
+    def get_override_parameters(self):
+        parameters = super().get_override_parameters()
+        if self._takes_idempotency_key():
+            parameters = [*parameters, IDEMPOTENCY_KEY]
+        return parameters
+
+    def _takes_idempotency_key(self) -> bool:
+        return (
+            self.method in idempotency.METHODS
+            and self._authenticated()
+            and getattr(self.view, "idempotency_key_accepted", True)
+        )
+
     def map_parsers(self) -> list[str]:
         # The API also reads form and multipart bodies (see the document's description), but
         # one request body per operation is what client generators handle: with three, the
@@ -95,7 +161,11 @@ class EnvelopeAutoSchema(AutoSchema):
             for media in result.get("content", {}).values():
                 media["schema"] = self._envelope(media["schema"])
         headers = result.setdefault("headers", {})
+        if "200" <= code < "300" and getattr(serializer, "has_etag", False):
+            headers.update(ETAG_HEADER)
         headers.update(REQUEST_ID_HEADER)
+        if self._takes_idempotency_key() and code not in NEVER_REPLAYED:
+            headers.update(REPLAYED_HEADER)
         if self._authenticated() and code not in ("401", "403"):
             headers.update(RATE_LIMIT_HEADERS)
         headers.update(ERROR_HEADERS.get(code, {}))
@@ -137,6 +207,10 @@ class EnvelopeAutoSchema(AutoSchema):
                 )
                 response["description"] = ERROR_DESCRIPTIONS[code]
                 responses[code] = response
+        if self._takes_idempotency_key():
+            for code, sentence in IDEMPOTENCY_CODES.items():
+                response = responses[code]
+                response["description"] = f"{response['description']} {sentence}".strip()
         return dict(sorted(responses.items()))
 
     def _error_codes(self) -> list[str]:
@@ -148,4 +222,6 @@ class EnvelopeAutoSchema(AutoSchema):
         codes = ["400", "401", "403", "413", "415", "429"]
         if "{" in self.path:
             codes.append("404")
+        if self._takes_idempotency_key():
+            codes.extend(IDEMPOTENCY_CODES)
         return codes

@@ -13,7 +13,8 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api import selectors
+from api import idempotency, selectors
+from api.exceptions import InvalidParameterError
 from api.experimental import HEADER, all_features
 from api.inputs import read_params
 from api.pagination import list_response
@@ -24,12 +25,48 @@ from api.serializers import ApiIndexSerializer, ExperimentalFeatureSerializer, R
 class ApiView(APIView):
     """The base of every API view: a body that was sent is always parsed, so an unsupported
     Content-Type is a 415 and malformed JSON a 400 even where the view reads no input, and
-    nothing is done with a request the client got wrong."""
+    nothing is done with a request the client got wrong.
+
+    A write with `Idempotency-Key` (api.idempotency) reserves its key once the request is
+    authenticated, allowed and parsed, and stores its response when it is done; a retry gets
+    that response. A view whose answer must not be stored sets `idempotency_key_accepted`
+    to False: the header is then a 400 there."""
+
+    idempotency_key_accepted = True
+    idempotency_reservation: idempotency.Reservation | None = None
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
+        key = idempotency.requested_key(request._request)
+        if key is not None:
+            if not self.idempotency_key_accepted:
+                raise InvalidParameterError(
+                    idempotency.HEADER,
+                    "not accepted here: this answer holds a secret that is shown once and "
+                    "never stored.",
+                )
+            _ = request._request.body  # read whole before parsing, for the fingerprint
         if request.stream is not None:
             _ = request.data
+        if key is not None and request.auth is not None:
+            self.idempotency_reservation = idempotency.reserve(
+                request._request,
+                key=key,
+                org_id=request.auth.org_id,
+                api_key_id=request.auth.pk,
+                request_fingerprint=idempotency.fingerprint(request._request),
+            )
+
+    def handle_exception(self, exc):
+        if isinstance(exc, idempotency.Replay):
+            return exc.response
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self.idempotency_reservation is not None:
+            idempotency.finish(self.idempotency_reservation, request._request, response)
+        return response
 
 
 LIST_PARAMETERS = [

@@ -205,6 +205,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 API_THROTTLE_RATE = os.environ.get("API_THROTTLE_RATE", "1200/minute")
 API_REQUEST_LOG_ENABLED = env_bool("API_REQUEST_LOG_ENABLED", default=True)
 API_REQUEST_LOG_RETENTION_DAYS = int(os.environ.get("API_REQUEST_LOG_RETENTION_DAYS", "14"))
+# How long the first response to an Idempotency-Key is kept and replayed to retries.
+API_IDEMPOTENCY_RETENTION_HOURS = int(os.environ.get("API_IDEMPOTENCY_RETENTION_HOURS", "24"))
 # Plain-HTTP API requests are refused (403), never redirected.
 API_REQUIRE_HTTPS = env_bool("API_REQUIRE_HTTPS", default=PRODUCTION)
 # How often a key's last_used_at is written: at most once a minute, not on every request.

@@ -15,8 +15,9 @@ from api.experimental import RequiresExperimental
 from api.inputs import read_params
 from api.pagination import list_response
 from api.permissions import HasScope
+from api.preconditions import etag, expected_versions
 from api.query import WINDOW_PARAMS, parse_select, parse_sort, parse_window
-from api.schema import error_response
+from api.schema import IF_MATCH, PRECONDITION_FAILED, error_response
 from api.scopes import Scope
 from api.views import LIST_PARAMETERS, ApiView
 from records import selectors, services
@@ -100,11 +101,12 @@ def record_target(request, object_name: str, record_id: str):
 
 
 def one_record(record, schema, params, *, status: int = 200, links=None) -> Response:
+    """One record, with its version as a strong ETag (what If-Match takes back)."""
     select = parse_select(params, defaults={"meta": True, "fields": True})
     payload = record_payloads(
         [record], schema, meta=select["meta"], fields=select["fields"], links=links
     )[0]
-    return Response(payload, status=status)
+    return Response(payload, status=status, headers={"ETag": etag(record.version)})
 
 
 class RecordListView(ApiView):
@@ -393,6 +395,7 @@ class RecordMergeView(ApiView):
     @extend_schema(
         request=RecordMergeSerializer,
         parameters=[
+            IF_MATCH,
             OpenApiParameter(
                 "X-Experimental",
                 str,
@@ -400,11 +403,12 @@ class RecordMergeView(ApiView):
                 required=True,
                 enum=[MERGE_FEATURE],
                 description="Merge is experimental: opt in with `X-Experimental: merge`.",
-            )
+            ),
         ],
         responses={
             200: RecordSerializer,
             409: error_response("The survivor is archived."),
+            412: PRECONDITION_FAILED,
             422: error_response("`from` names no record of this object, or the record itself."),
         },
         tags=RECORD_TAGS,
@@ -425,7 +429,12 @@ class RecordMergeView(ApiView):
                 f"No {schema.obj.api_name} record with id '{source}' to merge.",
                 detail={"from": [f"No {schema.obj.api_name} record with this id."]},
             ) from None
-        outcome = services.merge_records(schema=schema, survivor=survivor, merged=merged)
+        outcome = services.merge_records(
+            schema=schema,
+            survivor=survivor,
+            merged=merged,
+            expected_versions=expected_versions(request),
+        )
         response = one_record(outcome.record, schema, request.query_params)
         response.envelope_extra = {"merge": merge_summary(outcome)}
         return response
@@ -445,7 +454,8 @@ class RecordDetailView(ApiView):
 
     @extend_schema(
         request=RecordWriteSerializer,
-        responses={200: RecordSerializer, 409: CONFLICT, 422: INVALID},
+        parameters=[IF_MATCH],
+        responses={200: RecordSerializer, 409: CONFLICT, 412: PRECONDITION_FAILED, 422: INVALID},
         tags=RECORD_TAGS,
         operation_id="records_update",
         description="Sparse update: only the keys sent change; null clears a field.",
@@ -453,12 +463,19 @@ class RecordDetailView(ApiView):
     def patch(self, request, object_name: str, record_id: str):
         schema, record = record_target(request, object_name, record_id)
         name, fields = read_record_input(request.data)
-        record = services.update_record(schema=schema, record=record, name=name, fields=fields)
+        record = services.update_record(
+            schema=schema,
+            record=record,
+            name=name,
+            fields=fields,
+            expected_versions=expected_versions(request),
+        )
         return one_record(record, schema, request.query_params)
 
     @extend_schema(
         request=RecordWriteSerializer,
-        responses={200: RecordSerializer, 409: CONFLICT, 422: INVALID},
+        parameters=[IF_MATCH],
+        responses={200: RecordSerializer, 409: CONFLICT, 412: PRECONDITION_FAILED, 422: INVALID},
         tags=RECORD_TAGS,
         operation_id="records_replace_sparse",
         description="The same sparse update as PATCH (only the keys sent change).",
@@ -468,7 +485,8 @@ class RecordDetailView(ApiView):
 
     @extend_schema(
         request=None,
-        responses={200: DeletedRecordSerializer},
+        parameters=[IF_MATCH],
+        responses={200: DeletedRecordSerializer, 412: PRECONDITION_FAILED},
         tags=RECORD_TAGS,
         operation_id="records_delete",
         description="Deletes the record and clears links to it from other records.",
@@ -476,31 +494,39 @@ class RecordDetailView(ApiView):
     def delete(self, request, object_name: str, record_id: str):
         _, record = record_target(request, object_name, record_id)
         deleted_id = str(record.pk)
-        services.delete_record(record=record)
+        services.delete_record(record=record, expected_versions=expected_versions(request))
         return Response({"id": deleted_id, "deleted": True})
 
 
 class RecordArchiveView(ApiView):
     @extend_schema(
         request=None,
-        responses=RecordSerializer,
+        parameters=[IF_MATCH],
+        responses={200: RecordSerializer, 412: PRECONDITION_FAILED},
         tags=RECORD_TAGS,
         operation_id="records_archive",
         description="Archives the record (idempotent): it leaves lists and searches.",
     )
     def post(self, request, object_name: str, record_id: str):
         schema, record = record_target(request, object_name, record_id)
-        return one_record(services.archive_record(record=record), schema, request.query_params)
+        record = services.archive_record(
+            record=record, expected_versions=expected_versions(request)
+        )
+        return one_record(record, schema, request.query_params)
 
 
 class RecordUnarchiveView(ApiView):
     @extend_schema(
         request=None,
-        responses=RecordSerializer,
+        parameters=[IF_MATCH],
+        responses={200: RecordSerializer, 412: PRECONDITION_FAILED},
         tags=RECORD_TAGS,
         operation_id="records_unarchive",
         description="Unarchives the record (idempotent).",
     )
     def post(self, request, object_name: str, record_id: str):
         schema, record = record_target(request, object_name, record_id)
-        return one_record(services.unarchive_record(record=record), schema, request.query_params)
+        record = services.unarchive_record(
+            record=record, expected_versions=expected_versions(request)
+        )
+        return one_record(record, schema, request.query_params)

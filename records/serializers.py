@@ -83,6 +83,8 @@ class RecordMetaSerializer(serializers.Serializer):
 
 
 class RecordSerializer(serializers.Serializer):
+    has_etag = True  # one record is answered with its version as ETag (api.schema)
+
     id = serializers.CharField(read_only=True, help_text="Opaque; up to 255 characters.")
     object = serializers.CharField(read_only=True)
     name = serializers.CharField(read_only=True)

@@ -75,7 +75,7 @@ def schedule_periodic_tasks() -> list[str]:
     app, but this is the one place that knows them all."""
     from django_tasks_db.models import DBTaskResult
 
-    from api.tasks import purge_old_request_logs
+    from api.tasks import purge_expired_idempotency_keys, purge_old_request_logs
 
     started = []
     periodic_tasks = (
@@ -83,6 +83,7 @@ def schedule_periodic_tasks() -> list[str]:
         purge_old_events,
         prune_finished_wake_ups,
         purge_old_request_logs,
+        purge_expired_idempotency_keys,
     )
     for periodic in periodic_tasks:
         queued = DBTaskResult.objects.filter(

@@ -2,6 +2,7 @@
 merged record's values for the fields it has none for, and takes over every link to the merged
 record, which is then deleted."""
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,7 +12,7 @@ from django.utils import timezone
 from api.exceptions import InvalidInputError, NotFoundError
 from api.tenancy import for_org
 from records.models import Record, UniqueValue
-from records.services.records import UNSET, ensure_not_archived, record_name
+from records.services.records import UNSET, check_version, ensure_not_archived, record_name
 from records.services.references import rewrite_references
 from records.services.unique_values import claim_unique_values
 from records.signals import DELETED, RecordChange, send_changes, updated
@@ -27,9 +28,16 @@ class MergeOutcome:
 
 
 @transaction.atomic
-def merge_records(*, schema: ObjectSchema, survivor: Record, merged: Record) -> MergeOutcome:
+def merge_records(
+    *,
+    schema: ObjectSchema,
+    survivor: Record,
+    merged: Record,
+    expected_versions: Collection[int] | None = None,
+) -> MergeOutcome:
     """Merges `merged` into `survivor` (both records of `schema`'s object). An archived
-    survivor is a 409, as for any change; the merged record may be archived."""
+    survivor is a 409, as for any change; the merged record may be archived.
+    `expected_versions` are the survivor's (see records.services.records)."""
     if survivor.pk == merged.pk:
         raise InvalidInputError(
             "A record cannot be merged into itself.",
@@ -45,6 +53,7 @@ def merge_records(*, schema: ObjectSchema, survivor: Record, merged: Record) -> 
     if len(locked) != 2:
         raise NotFoundError("One of the records was deleted meanwhile.")
     survivor, merged = locked[survivor.pk], locked[merged.pk]
+    check_version(survivor, expected_versions)
     ensure_not_archived(survivor)
     survivor_id, merged_id = str(survivor.pk), str(merged.pk)
     filled = _values_to_fill(schema, survivor, merged)

@@ -1,12 +1,23 @@
 """Every write of a record: create, update, archive, unarchive, delete. Each runs in one
-transaction, bumps `version` and `updated_at`, and writes nothing when anything is wrong."""
+transaction, bumps `version` and `updated_at`, and writes nothing when anything is wrong.
 
+A write to an existing record may be conditional: `expected_versions` (None: any) names the
+versions it applies to, checked on the row locked for the write, so that of concurrent writes
+expecting one version exactly one applies and the others change nothing (a 412)."""
+
+from collections.abc import Collection
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
-from api.exceptions import BadRequestError, ConflictError, MissingInputError, NotFoundError
+from api.exceptions import (
+    BadRequestError,
+    ConflictError,
+    MissingInputError,
+    NotFoundError,
+    PreconditionFailedError,
+)
 from records.models import Record
 from records.registry import policy_for
 from records.services.references import rewrite_references
@@ -58,23 +69,40 @@ def create_record(*, schema: ObjectSchema, name: Any = UNSET, fields: Any = None
     return record
 
 
-def lock_record(record: Record) -> Record:
-    """The record re-read under a row lock, so concurrent updates apply one after another."""
+def lock_record(record: Record, expected_versions: Collection[int] | None = None) -> Record:
+    """The record re-read under a row lock, so concurrent updates apply one after another;
+    then checked against the versions the write expects."""
     locked = Record.objects.select_for_update().filter(pk=record.pk).first()
     if locked is None:
         raise NotFoundError(f"The record {record.pk} was deleted meanwhile.")
+    check_version(locked, expected_versions)
     return locked
+
+
+def check_version(record: Record, expected_versions: Collection[int] | None) -> None:
+    """Call on a locked row. None expects nothing; an empty collection matches no version."""
+    if expected_versions is not None and record.version not in expected_versions:
+        raise PreconditionFailedError(
+            f"The record {record.pk} has changed: it is at version {record.version}, not the "
+            "one this write expected. Read it again and retry; nothing was changed.",
+            detail={"current_version": record.version},
+        )
 
 
 @transaction.atomic
 def update_record(
-    *, schema: ObjectSchema, record: Record, name: str = UNSET, fields: Any = None
+    *,
+    schema: ObjectSchema,
+    record: Record,
+    name: str = UNSET,
+    fields: Any = None,
+    expected_versions: Collection[int] | None = None,
 ) -> Record:
     """A sparse update: only the fields sent change; None clears a field. An archived record
     is not changed (409): unarchive it first."""
     changes = clean_values(schema, fields, creating=False)
     check_relationship_targets(org_id=record.org_id, schema=schema, values=changes)
-    record = lock_record(record)
+    record = lock_record(record, expected_versions)
     ensure_not_archived(record)
     before_name, before_values = record.name, record.values
     changed = apply_update(schema=schema, record=record, name=name, changes=changes)
@@ -118,9 +146,9 @@ def apply_update(
 
 
 @transaction.atomic
-def archive_record(*, record: Record) -> Record:
+def archive_record(*, record: Record, expected_versions: Collection[int] | None = None) -> Record:
     """Idempotent: archiving an archived record changes nothing."""
-    record = lock_record(record)
+    record = lock_record(record, expected_versions)
     if record.archived_at is None:
         record.archived_at = timezone.now()
         record.version += 1
@@ -130,8 +158,8 @@ def archive_record(*, record: Record) -> Record:
 
 
 @transaction.atomic
-def unarchive_record(*, record: Record) -> Record:
-    record = lock_record(record)
+def unarchive_record(*, record: Record, expected_versions: Collection[int] | None = None) -> Record:
+    record = lock_record(record, expected_versions)
     if record.archived_at is not None:
         record.archived_at = None
         record.version += 1
@@ -141,10 +169,10 @@ def unarchive_record(*, record: Record) -> Record:
 
 
 @transaction.atomic
-def delete_record(*, record: Record) -> None:
+def delete_record(*, record: Record, expected_versions: Collection[int] | None = None) -> None:
     """Deletes the record and clears every relationship value that pointed at it. Locked
     first, so that of two concurrent deletes one deletes and the other finds nothing."""
-    record = lock_record(record)
+    record = lock_record(record, expected_versions)
     unlinked = rewrite_references(
         org_id=record.org_id, target=record.object, replacements={str(record.pk): None}
     )

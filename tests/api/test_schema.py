@@ -72,8 +72,10 @@ def test_lists_carry_pagination(schema):
 
 def test_errors_use_the_error_envelope(schema):
     responses = schema["paths"]["/api/keys/{key_id}/revoke"]["post"]["responses"]
-    assert set(responses) == {"200", "400", "401", "403", "404", "413", "415", "429"}
-    for code in ("400", "401", "403", "404", "429"):
+    # 409 and 422: a retry with the same Idempotency-Key while the first runs, or that key
+    # on a different request.
+    assert set(responses) == {"200", "400", "401", "403", "404", "409", "413", "415", "422", "429"}
+    for code in ("400", "401", "403", "404", "409", "422", "429"):
         ref = responses[code]["content"]["application/json"]["schema"]
         assert ref == {"$ref": "#/components/schemas/ErrorEnvelope"}
     error = schema["components"]["schemas"]["ErrorEnvelope"]
@@ -116,3 +118,38 @@ def test_every_operation_documents_its_real_success_code(schema):
                 assert codes == {"200"}, (method, path)
             if "201" in codes:
                 assert method == "post", path
+
+
+def header_names(operation: dict) -> set[str]:
+    return {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
+
+
+def test_writes_take_an_idempotency_key_and_say_what_a_retry_gets(schema):
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            takes_key = "Idempotency-Key" in header_names(operation)
+            writes = method in ("post", "put", "patch", "delete")
+            refused = (path, method) == ("/api/keys", "post")  # its secret is never stored
+            assert takes_key == (writes and not refused), (method, path)
+    create = schema["paths"]["/api/records/{object_name}"]["post"]["responses"]
+    assert "Idempotent-Replayed" in create["201"]["headers"]
+    assert "Idempotency-Key" in create["409"]["description"]
+    assert "Idempotency-Key" in create["422"]["description"]
+    assert "Idempotent-Replayed" not in create["401"]["headers"]
+    listing = schema["paths"]["/api/records/{object_name}"]["get"]
+    assert "Idempotency-Key" not in header_names(listing)
+
+
+def test_record_writes_take_if_match_and_declare_412(schema):
+    detail = schema["paths"]["/api/records/{object_name}/{record_id}"]
+    operations = [detail["put"], detail["patch"], detail["delete"]] + [
+        schema["paths"][f"/api/records/{{object_name}}/{{record_id}}/{verb}"]["post"]
+        for verb in ("archive", "unarchive", "merge")
+    ]
+    for operation in operations:
+        assert "If-Match" in header_names(operation), operation["operationId"]
+        assert "412" in operation["responses"], operation["operationId"]
+    assert "If-Match" not in header_names(detail["get"])
+    assert "ETag" in detail["get"]["responses"]["200"]["headers"]
+    assert "ETag" in detail["patch"]["responses"]["200"]["headers"]
+    assert "ETag" not in detail["delete"]["responses"]["200"]["headers"]

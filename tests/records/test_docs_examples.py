@@ -89,6 +89,16 @@ def test_every_example_in_the_sync_guide_does_what_it_says(tmp_path):
         if (a.get("data") or {}).get("object") == "contacts" and "phone" in a["data"]["fields"]
     )
     assert phone["data"]["name"] == "Jane Roe"
+    # Idempotency-Key: the retry's answer is the first one, guid included.
+    retried = [
+        a
+        for a in answers
+        if isinstance(a.get("data"), dict) and a["data"].get("name") == "Retry Corp"
+    ]
+    assert retried[0] == retried[1] and retried[0]["data"]["meta"]["version"] == 1
+    # If-Match with the ETag just read: the change applies.
+    assert retried[2]["data"]["fields"]["mrr"] == 120
+    assert retried[2]["data"]["meta"]["version"] == 2
 
 
 def _statuses(answer) -> list[int]:

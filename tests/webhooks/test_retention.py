@@ -40,7 +40,7 @@ def test_the_periodic_tasks_are_scheduled_once(capsys):
     out = capsys.readouterr().out
     assert (
         "Queued: sweep_deliveries, purge_old_events, prune_finished_wake_ups, "
-        "purge_old_request_logs." in out
+        "purge_old_request_logs, purge_expired_idempotency_keys." in out
     )
     assert "already queued" in out
     for periodic in (purge_old_events, sweep_deliveries, prune_finished_wake_ups):
