@@ -1,6 +1,6 @@
 from django.urls import path
 
-from records import record_views, views
+from records import multi_record_views, record_views, views
 
 urlpatterns = [
     path("api/objects", views.ObjectListView.as_view(), name="object-list"),
@@ -24,7 +24,7 @@ urlpatterns += [
     ),
     path(
         "api/records/<str:object_name>/batch",
-        record_views.RecordBatchView.as_view(),
+        multi_record_views.RecordBatchView.as_view(),
         name="record-batch",
     ),
     path(
@@ -54,7 +54,7 @@ urlpatterns += [
     ),
     path(
         "api/records/<str:object_name>/<str:record_id>/merge",
-        record_views.RecordMergeView.as_view(),
+        multi_record_views.RecordMergeView.as_view(),
         name="record-merge",
     ),
     path(

@@ -7,6 +7,7 @@ operands, prefixes, long_text) is matched on the record's stored JSON by records
 """
 
 import json
+import time
 from typing import Any
 
 from django.db import connection
@@ -103,13 +104,26 @@ def value_matching_all(field: Field, lookups: list[tuple[str, Any]]) -> Q:
     return Q(IsNull(Subquery(row.values("record_id")), False))
 
 
+ESTIMATE_SECONDS = 60.0
+_estimates: dict[Any, tuple[float, int]] = {}  # field id -> (when, rows), per process
+
+
 def estimated_rows(field: Field) -> int | None:
     """PostgreSQL's estimate of the field's index rows of live records, from its statistics
-    (a plan, not a count: a fraction of a millisecond); None elsewhere."""
+    (a plan, not a count); None elsewhere. Kept a minute per process: statistics change
+    slowly, and the estimate only chooses between two plans that give the same rows."""
     if connection.vendor != "postgresql":
         return None
+    now = time.monotonic()
+    known = _estimates.get(field.pk)
+    if known is not None and now - known[0] < ESTIMATE_SECONDS:
+        return known[1]
     plan = json.loads(rows_of(field).filter(archived=False).explain(format="json"))
-    return int(plan[0]["Plan"]["Plan Rows"])
+    rows = int(plan[0]["Plan"]["Plan Rows"])
+    if len(_estimates) > 10_000:  # bounded: the fields that lists sort by, not every field
+        _estimates.clear()
+    _estimates[field.pk] = (now, rows)
+    return rows
 
 
 def matching_words(field: Field, lookup: type[Lookup], needle: str) -> Q:
