@@ -6,6 +6,7 @@ from functools import cached_property
 
 from django.db.models import F, OrderBy, Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Coalesce
 
 from api.exceptions import InvalidParameterError
 from api.query import SortKey
@@ -36,17 +37,23 @@ def in_object(obj) -> Q:
     return Q(object_id__gte=obj.pk, object_id__lte=obj.pk)
 
 
-def ordered(queryset: QuerySet, schema, sort: list[SortKey]) -> QuerySet:
+def ordered(
+    queryset: QuerySet, schema, sort: list[SortKey], *, unindexed: bool = False
+) -> QuerySet:
     """The queryset (of one object, `in_object`) in the `sort` order: custom fields by their
     value index row (numbers as numbers, text by its indexed prefix, empty values last either
-    way), ties by id in the direction of the first key."""
+    way), ties by id in the direction of the first key. `unindexed`: the same order through
+    expressions no index serves (`matches_sorted`)."""
     first_descending = sort[0].descending if sort else True
-    order: list[OrderBy] = [F("object_id").desc() if first_descending else F("object_id").asc()]
+    plain = _unindexed if unindexed else F
+    order: list[OrderBy] = []
+    if not unindexed:
+        order.append(F("object_id").desc() if first_descending else F("object_id").asc())
     for position, key in enumerate(sort):
         if key.key in BUILT_IN_SORT_KEYS:
             # Never NULL: ordered plainly, so that their btree indexes serve the order (no
             # index serves `id DESC NULLS LAST`, a different order to the planner).
-            expression, nulls_last = F(key.key), None
+            expression, nulls_last = plain(key.key), None
         else:
             field = _sortable_field(schema, key.key)
             nulls_last = True
@@ -62,8 +69,20 @@ def ordered(queryset: QuerySet, schema, sort: list[SortKey]) -> QuerySet:
             else expression.asc(nulls_last=nulls_last)
         )
     if not any(key.key == "id" for key in sort):
-        order.append(F("id").desc() if first_descending else F("id").asc())
+        order.append(plain("id").desc() if first_descending else plain("id").asc())
     return queryset.order_by(*order)
+
+
+def matches_sorted(queryset: QuerySet, schema, sort: list[SortKey]) -> QuerySet:
+    """The queryset in the `sort` order, read by finding its records first and sorting them:
+    no index serves this ORDER BY, so the planner cannot choose to walk one (which is slow
+    when few records match; records.selectors.RecordListing decides)."""
+    return ordered(queryset, schema, sort, unindexed=True)
+
+
+def _unindexed(column: str) -> Coalesce:
+    # COALESCE(x, x) is x, and orders as x does, but matches no index.
+    return Coalesce(F(column), F(column))
 
 
 def _sortable_field(schema, key: str):

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from django.db.models import Prefetch, Q, QuerySet
 
+from api import plan_estimates
 from api.compiled_query import CompiledQuery
 from api.exceptions import InvalidParameterError, NotFoundError
 from api.query import SortKey
@@ -21,7 +22,7 @@ from records.filters import (
 )
 from records.links import LinkedRecords, read_links
 from records.models import Field, Object, Record
-from records.ordering import ValuesFirst, in_object, listing, ordered
+from records.ordering import ValuesFirst, in_object, listing, matches_sorted, ordered
 from records.registry import policy_for
 from records.values import ObjectSchema, linked_records
 
@@ -138,27 +139,33 @@ class RecordListing:
     slice): the records in the order the indexes serve (records.ordering.listing), and a
     total counted from the value index alone when the filters allow it.
 
-    A list sorted by an indexed custom field and filtered on others can be read two ways:
-    `source` finds the matching records first and sorts them (cost grows with the matches),
-    `walked` walks the sort field's index in order and checks each record it passes until the
-    page is full (cost grows with the records passed: the page's end times the sort field's
-    rows over the matches). The total, counted first, says which is cheaper; the planner's
-    own guess of the matches, from statistics shared by every field on the platform, can be
-    wrong by orders of magnitude."""
+    A filtered list can be read two ways: walking an index in the list's order and checking
+    each record it passes until the page is full (cost: the page's end times the records in
+    that index over the matches), or finding the matches first and sorting them (cost: the
+    matches). The total, counted first, says which is cheaper; the planner's own guess of the
+    matches (for custom fields from statistics shared by every field on the platform, for
+    names from trigram statistics) can be wrong by orders of magnitude, and then it walks
+    14,000 records for a page of 100 or hashes and sorts 27,000. `walking` and `matching`
+    build the two queries when one is chosen (building costs Python time); `walked_rows`
+    estimates the index's records; `source` is the query the planner may read either way."""
 
     def __init__(
         self,
         source,
         counted: QuerySet,
         *,
-        walked: Callable[[], Any] | None = None,
-        sort_field: Field | None = None,
+        walking: Callable[[], Any] | None = None,
+        matching: Callable[[], Any] | None = None,
+        walked_rows: Callable[[], int | None] | None = None,
+        walk_advantage: float = 1.0,
     ) -> None:
         self.source = source
         self.counted = counted
-        self.walked = walked  # built only when chosen: building a query costs Python time
-        self.sort_field = sort_field
-        self.steps: tuple[tuple[str, tuple, dict], ...] = ()  # applied to `walked` when built
+        self.walking = walking
+        self.matching = matching
+        self.walked_rows = walked_rows
+        self.walk_advantage = walk_advantage  # how many walked rows cost one match found
+        self.steps: tuple[tuple[str, tuple, dict], ...] = ()  # applied to a chosen reader
         self.total: int | None = None
 
     def count(self) -> int:
@@ -181,15 +188,21 @@ class RecordListing:
         return self._reader(window.stop)[window]
 
     def _reader(self, stop: int | None):
-        if self.walked is None or self.total is None or stop is None:
+        if self.walked_rows is None or self.total is None or stop is None:
             return self.source
-        rows = value_index.estimated_rows(self.sort_field)
-        if rows is None or self.total * self.total < stop * rows:
+        if not (self.walking or self.matching):
             return self.source
-        walked = self.walked()
+        rows = self.walked_rows()
+        if rows is None:
+            return self.source
+        walked = stop * rows / max(self.total, 1)  # rows passed for `stop` matches
+        build = self.walking if walked <= self.walk_advantage * self.total else self.matching
+        if build is None:
+            return self.source
+        reader = build()
         for method, args, kwargs in self.steps:
-            walked = getattr(walked, method)(*args, **kwargs)
-        return walked
+            reader = getattr(reader, method)(*args, **kwargs)
+        return reader
 
 
 def record_listing(
@@ -212,19 +225,37 @@ def record_listing(
     queryset = _filtered(schema, archived, conditions, either)
     counted = None if either is not None else counted_in_index(conditions, archived=state)
     source = listing(queryset, schema, sort, archived=state)
-    walked = None
-    if isinstance(source, ValuesFirst) and either is None and has_index_lookups(conditions):
+    readers: dict[str, Any] = {}
+    if isinstance(source, ValuesFirst):
+        if either is None and has_index_lookups(conditions):
+            # Walking the sort field's index, each record's own value rows checked.
+            def walking() -> ValuesFirst:
+                per_row = _filtered(schema, archived, conditions, None, per_row=True)
+                return listing(per_row, schema, sort, archived=state)
 
-        def walked() -> ValuesFirst:
-            per_row = _filtered(schema, archived, conditions, None, per_row=True)
-            return listing(per_row, schema, sort, archived=state)
+            readers = {
+                "walking": walking,
+                "walked_rows": lambda: value_index.estimated_rows(source.field),
+            }
+    elif conditions or either is not None:
+        # In id (or other built-in) order: the object's index walked, or the matches sorted.
+        # Walking a row (an index step and a look at the record) costs far less than finding
+        # one among the matches and sorting it, which may also mean reading every record when
+        # no index finds the matches (a two-letter substring): the walk is preferred.
+        readers = {
+            "walking": lambda: source,
+            "matching": lambda: matches_sorted(queryset, schema, sort),
+            "walked_rows": lambda: estimated_records(schema, archived),
+            "walk_advantage": 10.0,
+        }
+    return RecordListing(source, queryset if counted is None else counted, **readers)
 
-    return RecordListing(
-        source,
-        queryset if counted is None else counted,
-        walked=walked,
-        sort_field=getattr(source, "field", None),
-    )
+
+def estimated_records(schema: ObjectSchema, archived: str) -> int | None:
+    """PostgreSQL's estimate of the object's records in the `archived` state (None
+    elsewhere)."""
+    key = ("records", schema.obj.pk, archived)
+    return plan_estimates.estimated_rows(_filtered(schema, archived, [], None), key=key)
 
 
 def _filtered(

@@ -6,11 +6,8 @@ all use the same fixed indexes of one table (docs/storage.md); what no index ser
 operands, prefixes, long_text) is matched on the record's stored JSON by records.filters.
 """
 
-import json
-import time
 from typing import Any
 
-from django.db import connection
 from django.db.models import (
     Exists,
     F,
@@ -23,6 +20,7 @@ from django.db.models import (
 )
 from django.db.models.lookups import IsNull
 
+from api import plan_estimates
 from api.tenancy import for_org
 from records.field_types import FIELD_TYPES
 from records.models import TEXT_PREFIX, Field, IndexedValue
@@ -104,26 +102,11 @@ def value_matching_all(field: Field, lookups: list[tuple[str, Any]]) -> Q:
     return Q(IsNull(Subquery(row.values("record_id")), False))
 
 
-ESTIMATE_SECONDS = 60.0
-_estimates: dict[Any, tuple[float, int]] = {}  # field id -> (when, rows), per process
-
-
 def estimated_rows(field: Field) -> int | None:
-    """PostgreSQL's estimate of the field's index rows of live records, from its statistics
-    (a plan, not a count); None elsewhere. Kept a minute per process: statistics change
-    slowly, and the estimate only chooses between two plans that give the same rows."""
-    if connection.vendor != "postgresql":
-        return None
-    now = time.monotonic()
-    known = _estimates.get(field.pk)
-    if known is not None and now - known[0] < ESTIMATE_SECONDS:
-        return known[1]
-    plan = json.loads(rows_of(field).filter(archived=False).explain(format="json"))
-    rows = int(plan[0]["Plan"]["Plan Rows"])
-    if len(_estimates) > 10_000:  # bounded: the fields that lists sort by, not every field
-        _estimates.clear()
-    _estimates[field.pk] = (now, rows)
-    return rows
+    """PostgreSQL's estimate of the field's index rows of live records (None elsewhere)."""
+    return plan_estimates.estimated_rows(
+        rows_of(field).filter(archived=False), key=("field rows", field.pk)
+    )
 
 
 def matching_words(field: Field, lookup: type[Lookup], needle: str) -> Q:

@@ -189,6 +189,39 @@ def test_both_ways_of_reading_a_filtered_sorted_list_give_the_same_pages(
     assert any(len(page) > 3 for page in walked)
 
 
+def test_lists_in_built_in_orders_read_either_way_give_the_same_pages(
+    schema, write_api, monkeypatch
+):
+    """A filtered list by id, name or a time is read by walking the object's index or by
+    sorting the matches (chosen by the total): the same records in the same order."""
+    from records import selectors
+
+    for i in range(24):
+        name = f"{'acme' if i % 3 else 'other'} {i % 5}"  # ties on name
+        response = write_api.post("/api/records/companies", {"name": name, "fields": {}})
+        if i % 7 == 0:
+            write_api.post(f"/api/records/companies/{response.data['id']}/archive")
+    queries = [
+        f"name__icontains=acme&sort={sort}&archived={archived}&limit={limit}&offset={offset}"
+        for sort in ("-id", "id", "name", "-name", "created_at", "-updated_at", "name,-id")
+        for archived in ("false", "all")
+        for limit, offset in ((100, 0), (3, 0), (4, 9))
+    ]
+
+    def pages(estimate: int) -> list[list[str]]:
+        monkeypatch.setattr(selectors, "estimated_records", lambda schema, archived: estimate)
+        found = []
+        for query in queries:
+            response = write_api.get(f"/api/records/companies?{query}")
+            assert response.status == 200, response.body
+            found.append([record["id"] for record in response.data])
+        return found
+
+    walked, sorted_matches = pages(0), pages(10**9)
+    assert walked == sorted_matches
+    assert any(len(page) > 3 for page in walked)
+
+
 postgresql_only = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="PostgreSQL's indexes and plans"
 )
