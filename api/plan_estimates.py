@@ -4,7 +4,7 @@ minute per process: statistics change slowly, and a stale estimate only costs sp
 
 import json
 import time
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 
 from django.db import connection
 from django.db.models import QuerySet
@@ -14,16 +14,17 @@ MAX_KEPT = 10_000
 _kept: dict[Hashable, tuple[float, int]] = {}  # key -> (when, rows)
 
 
-def estimated_rows(queryset: QuerySet, *, key: Hashable) -> int | None:
-    """The planner's row estimate for `queryset` (None on databases other than PostgreSQL).
-    `key` names what is estimated, for the per-process memory (a field's rows, say)."""
+def estimated_rows(query: Callable[[], QuerySet], *, key: Hashable) -> int | None:
+    """The planner's row estimate for the queryset `query()` builds (None on databases other
+    than PostgreSQL). `key` names what is estimated, for the per-process memory (a field's
+    rows, say); the queryset is only built when the memory has no estimate for it."""
     if connection.vendor != "postgresql":
         return None
     now = time.monotonic()
     kept = _kept.get(key)
     if kept is not None and now - kept[0] < KEEP_SECONDS:
         return kept[1]
-    plan = json.loads(queryset.order_by().explain(format="json"))
+    plan = json.loads(query().order_by().explain(format="json"))
     rows = int(plan[0]["Plan"]["Plan Rows"])
     if len(_kept) >= MAX_KEPT:
         _kept.clear()

@@ -255,7 +255,7 @@ def estimated_records(schema: ObjectSchema, archived: str) -> int | None:
     """PostgreSQL's estimate of the object's records in the `archived` state (None
     elsewhere)."""
     key = ("records", schema.obj.pk, archived)
-    return plan_estimates.estimated_rows(_filtered(schema, archived, [], None), key=key)
+    return plan_estimates.estimated_rows(lambda: _filtered(schema, archived, [], None), key=key)
 
 
 def _filtered(

@@ -105,7 +105,7 @@ def value_matching_all(field: Field, lookups: list[tuple[str, Any]]) -> Q:
 def estimated_rows(field: Field) -> int | None:
     """PostgreSQL's estimate of the field's index rows of live records (None elsewhere)."""
     return plan_estimates.estimated_rows(
-        rows_of(field).filter(archived=False), key=("field rows", field.pk)
+        lambda: rows_of(field).filter(archived=False), key=("field rows", field.pk)
     )
 
 
