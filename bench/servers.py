@@ -1,6 +1,7 @@
 """The product and the ceiling under gunicorn, and the product's own commands (migrate, an
 organization and its key, the background worker), each in a child process."""
 
+import base64
 import os
 import secrets
 from collections.abc import Iterator
@@ -13,6 +14,9 @@ PRODUCT_APP = "config.wsgi:application"
 CEILING_APP = "bench.ceiling:application"
 # Generated once per run: production settings refuse to start without one.
 _SECRET = secrets.token_urlsafe(40)
+# A Fernet key (32 random bytes, URL-safe base64) for webhook secrets at rest, which
+# production requires.
+_WEBHOOK_SECRET_KEY = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
 
 
 def product_env(database: str, var_dir: Path) -> dict[str, str]:
@@ -25,6 +29,7 @@ def product_env(database: str, var_dir: Path) -> dict[str, str]:
             "DJANGO_SETTINGS_MODULE": "config.settings",
             "DJANGO_ENV": "production",
             "DJANGO_SECRET_KEY": _SECRET,
+            "WEBHOOK_SECRET_KEYS": _WEBHOOK_SECRET_KEY,
             "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
             "API_REQUIRE_HTTPS": "false",
             "API_THROTTLE_RATE": "1000000000/minute",
