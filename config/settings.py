@@ -177,6 +177,10 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+# A task row RUNNING for longer than this is taken for one whose worker died (killed, out of
+# memory, its machine gone): the sweep and `schedule_periodic_tasks` mark it failed and start
+# the periodic task again. Keep it well above the longest run of a periodic task.
+TASK_STALE_AFTER_SECONDS = float(os.environ.get("TASK_STALE_AFTER_SECONDS", "300"))
 
 # --- Webhooks ------------------------------------------------------------------------------
 # Seconds before each attempt, after the event (first) or the previous failure: the Standard
