@@ -108,6 +108,13 @@ class Delivery(models.Model):
                 condition=models.Q(status="pending"),
             ),
             models.Index(fields=["endpoint", "-id"], name="delivery_endpoint"),
+            # A claim counts each endpoint's sends in flight: the few leased rows, not the
+            # backlog of pending ones.
+            models.Index(
+                fields=["lease_until", "endpoint"],
+                name="delivery_in_flight",
+                condition=models.Q(status="pending", lease_until__isnull=False),
+            ),
             models.Index(fields=["org", "status"], name="delivery_org_status"),
         ]
 
