@@ -2,6 +2,7 @@
 
 DJANGO_ENV            development (default) | production
 DJANGO_SECRET_KEY     required in production
+WEBHOOK_SECRET_KEYS   required in production: Fernet keys (comma list) encrypting webhook secrets
 DATABASE_URL          default: SQLite in var/; postgres://user@host:port/name for PostgreSQL
 DATABASE_PARALLEL_WORKERS  PostgreSQL parallel workers per query, default 0
 DATABASE_RANDOM_PAGE_COST  PostgreSQL planner cost of a random page read, default 1.1
@@ -14,6 +15,8 @@ API_THROTTLE_RATE     requests per API key, e.g. "1200/minute"
 API_MAX_BODY_BYTES    request body limit, default 10 MiB
 """
 
+import base64
+import hashlib
 import os
 from pathlib import Path
 
@@ -202,6 +205,22 @@ WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT = int(os.environ.get("WEBHOOK_MAX_IN_FLIGHT_P
 # SSRF guard: endpoints must be HTTPS on public addresses, unless development says otherwise.
 WEBHOOK_REQUIRE_HTTPS = env_bool("WEBHOOK_REQUIRE_HTTPS", default=PRODUCTION)
 WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=not PRODUCTION)
+# Fernet keys that encrypt endpoint secrets at rest, comma-separated: the first encrypts, every
+# one decrypts (rotation: add a key in front, run `reencrypt_webhook_secrets`, drop the old).
+# Required in production; in development one is derived from SECRET_KEY.
+WEBHOOK_SECRET_KEYS = env_list("WEBHOOK_SECRET_KEYS")
+if not WEBHOOK_SECRET_KEYS:
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            "WEBHOOK_SECRET_KEYS is not set: production refuses to start without the keys that "
+            "encrypt webhook secrets (make one with `python -c 'from cryptography.fernet import "
+            "Fernet; print(Fernet.generate_key().decode())'`)."
+        )
+    WEBHOOK_SECRET_KEYS = [
+        base64.urlsafe_b64encode(
+            hashlib.sha256(b"recordbase webhook secrets:" + SECRET_KEY.encode()).digest()
+        ).decode()
+    ]
 WEBHOOK_SECRET_OVERLAP_HOURS = float(os.environ.get("WEBHOOK_SECRET_OVERLAP_HOURS", "24"))
 WEBHOOK_DISABLE_AFTER_DAYS = float(os.environ.get("WEBHOOK_DISABLE_AFTER_DAYS", "5"))
 WEBHOOK_EVENT_RETENTION_DAYS = int(os.environ.get("WEBHOOK_EVENT_RETENTION_DAYS", "30"))
