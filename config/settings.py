@@ -18,6 +18,7 @@ API_MAX_BODY_BYTES    request body limit, default 10 MiB
 import base64
 import hashlib
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -73,6 +74,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_tasks_db",
+    "axes",
     "api",
     "accounts",
     "records",
@@ -91,7 +93,26 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: answers a locked-out login with a 429.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# The admin login locks a user name, from one client address, after repeated failures
+# (django-axes). Its backend goes first: it refuses a locked-out login before any password
+# is checked. The API's keys are not passwords and are not counted.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("ADMIN_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("ADMIN_LOGIN_COOLOFF_MINUTES", "15")))
+# User name and address together: by address alone, everyone behind one proxy or NAT would be
+# locked out by one person; by user name alone, anyone could lock out an administrator.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# A success forgets the failures before it: typos spread over weeks never add up to a lockout.
+AXES_RESET_ON_SUCCESS = True
+# Failures and lockouts are logged either way; this only adds a banner to every process start.
+AXES_VERBOSE = False
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
