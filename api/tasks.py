@@ -14,7 +14,7 @@ def purge_old_request_logs() -> int:
     try:
         return purge_request_logs()
     finally:
-        purge_old_request_logs.using(run_after=timezone.now() + timedelta(days=1)).enqueue()
+        again(purge_old_request_logs, timedelta(days=1))
 
 
 @task
@@ -26,6 +26,14 @@ def purge_expired_idempotency_keys() -> int:
     try:
         return purge_expired()
     finally:
-        purge_expired_idempotency_keys.using(
-            run_after=timezone.now() + timedelta(hours=1)
-        ).enqueue()
+        again(purge_expired_idempotency_keys, timedelta(hours=1))
+
+
+def again(periodic, after: timedelta) -> None:
+    """Queues a periodic task's next run, unless one is queued already. A run taken for dead
+    (webhooks.tasks.reclaim_stale_tasks) is started again at once; should the first one
+    finish after all, it must not start a second chain of runs of the same task."""
+    from django_tasks_db.models import DBTaskResult
+
+    if not DBTaskResult.objects.filter(task_path=periodic.module_path, status="READY").exists():
+        periodic.using(run_after=timezone.now() + after).enqueue()

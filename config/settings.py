@@ -2,6 +2,7 @@
 
 DJANGO_ENV            development (default) | production
 DJANGO_SECRET_KEY     required in production
+WEBHOOK_SECRET_KEYS   required in production: Fernet keys (comma list) encrypting webhook secrets
 DATABASE_URL          default: SQLite in var/; postgres://user@host:port/name for PostgreSQL
 DATABASE_PARALLEL_WORKERS  PostgreSQL parallel workers per query, default 0
 DATABASE_RANDOM_PAGE_COST  PostgreSQL planner cost of a random page read, default 1.1
@@ -14,7 +15,10 @@ API_THROTTLE_RATE     requests per API key, e.g. "1200/minute"
 API_MAX_BODY_BYTES    request body limit, default 10 MiB
 """
 
+import base64
+import hashlib
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -70,6 +74,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_tasks_db",
+    "axes",
     "api",
     "accounts",
     "records",
@@ -88,7 +93,26 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: answers a locked-out login with a 429.
+    "axes.middleware.AxesMiddleware",
 ]
+
+# The admin login locks a user name, from one client address, after repeated failures
+# (django-axes). Its backend goes first: it refuses a locked-out login before any password
+# is checked. The API's keys are not passwords and are not counted.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("ADMIN_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(os.environ.get("ADMIN_LOGIN_COOLOFF_MINUTES", "15")))
+# User name and address together: by address alone, everyone behind one proxy or NAT would be
+# locked out by one person; by user name alone, anyone could lock out an administrator.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# A success forgets the failures before it: typos spread over weeks never add up to a lockout.
+AXES_RESET_ON_SUCCESS = True
+# Failures and lockouts are logged either way; this only adds a banner to every process start.
+AXES_VERBOSE = False
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -177,6 +201,10 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+# A task row RUNNING for longer than this is taken for one whose worker died (killed, out of
+# memory, its machine gone): the sweep and `schedule_periodic_tasks` mark it failed and start
+# the periodic task again. Keep it well above the longest run of a periodic task.
+TASK_STALE_AFTER_SECONDS = float(os.environ.get("TASK_STALE_AFTER_SECONDS", "300"))
 
 # --- Webhooks ------------------------------------------------------------------------------
 # Seconds before each attempt, after the event (first) or the previous failure: the Standard
@@ -192,9 +220,28 @@ WEBHOOK_LEASE_SECONDS = float(os.environ.get("WEBHOOK_LEASE_SECONDS", "60"))
 # and the most deliveries it claims at a time (never more than it has free senders).
 WEBHOOK_SEND_CONCURRENCY = int(os.environ.get("WEBHOOK_SEND_CONCURRENCY", "32"))
 WEBHOOK_CLAIM_SIZE = int(os.environ.get("WEBHOOK_CLAIM_SIZE", "32"))
+# Sends to one endpoint in flight at once, across all workers: a slow, hanging or failing
+# endpoint holds this many senders at most, and the other endpoints' deliveries go meanwhile.
+WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT = int(os.environ.get("WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT", "4"))
 # SSRF guard: endpoints must be HTTPS on public addresses, unless development says otherwise.
 WEBHOOK_REQUIRE_HTTPS = env_bool("WEBHOOK_REQUIRE_HTTPS", default=PRODUCTION)
 WEBHOOK_ALLOW_PRIVATE_URLS = env_bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=not PRODUCTION)
+# Fernet keys that encrypt endpoint secrets at rest, comma-separated: the first encrypts, every
+# one decrypts (rotation: add a key in front, run `reencrypt_webhook_secrets`, drop the old).
+# Required in production; in development one is derived from SECRET_KEY.
+WEBHOOK_SECRET_KEYS = env_list("WEBHOOK_SECRET_KEYS")
+if not WEBHOOK_SECRET_KEYS:
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            "WEBHOOK_SECRET_KEYS is not set: production refuses to start without the keys that "
+            "encrypt webhook secrets (make one with `python -c 'from cryptography.fernet import "
+            "Fernet; print(Fernet.generate_key().decode())'`)."
+        )
+    WEBHOOK_SECRET_KEYS = [
+        base64.urlsafe_b64encode(
+            hashlib.sha256(b"recordbase webhook secrets:" + SECRET_KEY.encode()).digest()
+        ).decode()
+    ]
 WEBHOOK_SECRET_OVERLAP_HOURS = float(os.environ.get("WEBHOOK_SECRET_OVERLAP_HOURS", "24"))
 WEBHOOK_DISABLE_AFTER_DAYS = float(os.environ.get("WEBHOOK_DISABLE_AFTER_DAYS", "5"))
 WEBHOOK_EVENT_RETENTION_DAYS = int(os.environ.get("WEBHOOK_EVENT_RETENTION_DAYS", "30"))

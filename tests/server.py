@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Literal
 
 ROOT = Path(__file__).resolve().parent.parent
+# A Fernet key for child processes in production mode, which require WEBHOOK_SECRET_KEYS.
+PRODUCTION_WEBHOOK_KEY = "cHJvZC10ZXN0LXdlYmhvb2stc2VjcmV0LWtleS0zMmI="
 
 
 def child_env(var_dir: Path, **overrides: str) -> dict[str, str]:

@@ -13,7 +13,10 @@ until the lease ends, and then another worker (woken by the wake-up queued with 
 by the sweep) takes them over; a result whose lease was lost meanwhile (a retry, a takeover)
 is logged as an attempt but changes nothing else. Delivery is at least once; receivers
 deduplicate by `webhook-id`. No order is promised (docs/webhooks.md), and sends to one
-endpoint run concurrently like any others."""
+endpoint run concurrently like any others, up to WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT at once
+across all workers: a claim passes over the deliveries of an endpoint that has that many in
+flight, so a slow, hanging or failing endpoint with a backlog holds a few senders, never all
+of them, and the other endpoints' deliveries go out meanwhile."""
 
 import json
 import logging
@@ -27,6 +30,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from webhooks.attempts import Outcome, record_attempts, record_outcomes
@@ -63,17 +67,19 @@ def deliver_due(*, limit: int | None = None) -> int:
             wake_workers()  # the rest in another task, maybe on another worker
             more_due, wanted = False, 0
         try:
-            claimed = _round(finished, wanted=wanted, wake_another=not woke_another)
+            claimed, held_back = _round(finished, wanted=wanted, wake_another=not woke_another)
         except Exception:
             if not in_flight:
                 raise
             # Claiming failed (the results are written): finish the sends in flight, whose
             # results can still be written, rather than leave them to their leases' end.
             logger.exception("Claiming webhook deliveries failed")
-            claimed, wanted, more_due = [], 0, False
+            claimed, held_back, wanted, more_due = [], False, 0, False
         if wanted:
             claimed_total += len(claimed)
-            more_due = len(claimed) == wanted
+            # Deliveries held back for their endpoint's limit are due all the same: claim
+            # again as sends finish (the next claim is made when one does, not in a spin).
+            more_due = len(claimed) == wanted or (held_back and bool(in_flight or claimed))
             woke_another = woke_another or more_due
         for delivery, prepared in _prepare(claimed):
             in_flight[senders.submit(_send, prepared)] = (delivery, prepared.started_at)
@@ -83,16 +89,19 @@ def deliver_due(*, limit: int | None = None) -> int:
         finished = [_outcome(future, *in_flight.pop(future)) for future in done]
 
 
-def _round(outcomes: list[Outcome], *, wanted: int, wake_another: bool) -> list[Delivery]:
+def _round(
+    outcomes: list[Outcome], *, wanted: int, wake_another: bool
+) -> tuple[list[Delivery], bool]:
     """Writes `outcomes` and claims up to `wanted` deliveries in one transaction (one commit,
-    the costly part of a write, for both); the claimed deliveries. When the claim is full
-    and `wake_another`, another worker is woken to share the work."""
+    the costly part of a write, for both); the claimed deliveries, and whether due ones were
+    held back for their endpoint's limit. When the claim is full and `wake_another`, another
+    worker is woken to share the work."""
     if not outcomes and not wanted:
-        return []
+        return [], False
     try:
         with transaction.atomic():
             record_outcomes(outcomes)
-            ids = _claim(limit=wanted) if wanted else []
+            ids, held_back = _claim(limit=wanted) if wanted else ([], False)
             if ids and len(ids) == wanted and wake_another:
                 wake_workers()
     except Exception:
@@ -100,25 +109,29 @@ def _round(outcomes: list[Outcome], *, wanted: int, wake_another: bool) -> list[
             raise
         logger.exception("Writing %s results failed; writing each alone", len(outcomes))
         record_attempts(outcomes)
-        return claim_due(limit=wanted) if wanted else []
-    return _load(ids)
+        if not wanted:
+            return [], False
+        with transaction.atomic():
+            ids, held_back = _claim(limit=wanted)
+    return _load(ids), held_back
 
 
 def claim_due(*, limit: int) -> list[Delivery]:
     """Leases up to `limit` due deliveries to this worker; they come with their endpoint and
     event, oldest due first."""
     with transaction.atomic():
-        ids = _claim(limit=limit)
+        ids, _ = _claim(limit=limit)
     return _load(ids)
 
 
-def _claim(*, limit: int) -> list[UUID]:
+def _claim(*, limit: int) -> tuple[list[UUID], bool]:
+    """The ids leased, and whether due deliveries were held back for their endpoint's limit."""
     now = timezone.now()
     lease_until = now + timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS)
-    ids = _lease(now=now, lease_until=lease_until, limit=limit)
+    ids, held_back = _lease(now=now, lease_until=lease_until, limit=limit)
     if ids:
         _wake_when_lease_ends(lease_until)
-    return ids
+    return ids, held_back
 
 
 def _load(ids: list[UUID]) -> list[Delivery]:
@@ -135,27 +148,53 @@ def _load(ids: list[UUID]) -> list[Delivery]:
     return sorted(claimed, key=lambda delivery: (delivery.next_attempt_at, delivery.id))
 
 
-def _lease(*, now: datetime, lease_until: datetime, limit: int) -> list[UUID]:
-    """Sets `lease_until` on the due deliveries no one holds and returns their ids: one
-    statement, one round trip, where the ORM would take a transaction, a SELECT and an
-    UPDATE. Rows another worker is claiming right now are skipped (PostgreSQL)."""
-    meta = Delivery._meta
-    locking = connection.features.has_select_for_update_skip_locked
-    skip_locked = " FOR UPDATE SKIP LOCKED" if locking else ""
-    # Only the model's own table name is interpolated; every value is a parameter.
-    sql = (
-        f"UPDATE {meta.db_table} SET lease_until = %s WHERE id IN ("  # noqa: S608
-        f" SELECT id FROM {meta.db_table}"
-        "  WHERE status = %s AND next_attempt_at <= %s"
-        "  AND (lease_until IS NULL OR lease_until < %s)"
-        f"  ORDER BY next_attempt_at, id LIMIT %s{skip_locked}"
-        ") RETURNING id"
+# Passes of one claim over the due deliveries; each one after the first skips at least one
+# more endpoint at its limit, so a claim costs a few queries however long the backlogs are.
+CLAIM_PASSES = 4
+
+
+def _lease(*, now: datetime, lease_until: datetime, limit: int) -> tuple[list[UUID], bool]:
+    """Sets `lease_until` on up to `limit` due deliveries no one holds, oldest due first,
+    but no more per endpoint than it has room for under WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT
+    (counting every worker's sends in flight); their ids, and whether due deliveries were
+    passed over for that limit. Rows another worker is claiming right now are skipped
+    (PostgreSQL); those passed over stay locked only until this transaction ends."""
+    max_in_flight = max(1, settings.WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT)
+    in_flight = (
+        Delivery.objects.filter(status=DeliveryStatus.PENDING, lease_until__gte=now)
+        .values_list("endpoint_id")
+        .annotate(count=Count("id"))
+        .order_by()
     )
-    at = connection.ops.adapt_datetimefield_value
-    params = [at(lease_until), DeliveryStatus.PENDING.value, at(now), at(now), limit]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return [meta.pk.to_python(row[0]) for row in cursor.fetchall()]
+    room = {endpoint_id: max_in_flight - count for endpoint_id, count in in_flight}
+    full = {endpoint_id for endpoint_id, left in room.items() if left <= 0}
+    due = Delivery.objects.filter(
+        Q(lease_until__isnull=True) | Q(lease_until__lt=now),
+        status=DeliveryStatus.PENDING,
+        next_attempt_at__lte=now,
+    ).order_by("next_attempt_at", "id")
+    if connection.features.has_select_for_update_skip_locked:
+        due = due.select_for_update(skip_locked=True)
+    chosen: list[UUID] = []
+    held_back = False
+    for _ in range(CLAIM_PASSES):
+        wanted = limit - len(chosen)
+        candidates = due.exclude(endpoint_id__in=full).exclude(id__in=chosen)
+        rows = list(candidates.values_list("id", "endpoint_id")[:wanted])
+        for delivery_id, endpoint_id in rows:
+            left = room.get(endpoint_id, max_in_flight)
+            if left <= 0:
+                held_back = True
+                continue
+            chosen.append(delivery_id)
+            room[endpoint_id] = left - 1
+            if left == 1:
+                full.add(endpoint_id)
+        if len(rows) < wanted or len(chosen) == limit:
+            break
+    if chosen:
+        Delivery.objects.filter(id__in=chosen).update(lease_until=lease_until)
+    return chosen, held_back or (len(chosen) < limit and bool(full))
 
 
 # The end of the lease covered by the last lease-end wake-up this process queued (see below).

@@ -7,6 +7,7 @@ from django.db import models
 from django.utils import timezone
 
 from records.ids import uuid7
+from webhooks.encryption import EncryptedSecretField
 
 EVENT_ID_PREFIX = "evt_"
 
@@ -21,9 +22,10 @@ class Endpoint(models.Model):
     object_names = models.JSONField(default=list, blank=True)
     description = models.TextField(blank=True)
     active = models.BooleanField(default=True)
-    secret = models.CharField(max_length=100)
+    # Both encrypted at rest (webhooks/encryption.py); plain `whsec_…` strings in Python.
+    secret = EncryptedSecretField()
     # The secret before the last rotation keeps signing beside the new one until it expires.
-    previous_secret = models.CharField(max_length=100, blank=True)
+    previous_secret = EncryptedSecretField(blank=True)
     previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
     disabled_reason = models.CharField(max_length=500, blank=True)
     disabled_at = models.DateTimeField(null=True, blank=True)
@@ -108,6 +110,13 @@ class Delivery(models.Model):
                 condition=models.Q(status="pending"),
             ),
             models.Index(fields=["endpoint", "-id"], name="delivery_endpoint"),
+            # A claim counts each endpoint's sends in flight: the few leased rows, not the
+            # backlog of pending ones.
+            models.Index(
+                fields=["lease_until", "endpoint"],
+                name="delivery_in_flight",
+                condition=models.Q(status="pending", lease_until__isnull=False),
+            ),
             models.Index(fields=["org", "status"], name="delivery_org_status"),
         ]
 

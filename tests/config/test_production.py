@@ -4,7 +4,14 @@ import json
 
 import pytest
 
-from tests.server import child_env, fetch, free_port, manage, running_server
+from tests.server import (
+    PRODUCTION_WEBHOOK_KEY,
+    child_env,
+    fetch,
+    free_port,
+    manage,
+    running_server,
+)
 
 SECRET = "prod-test-" + "k3y!x9" * 10
 
@@ -15,6 +22,7 @@ def production_env(tmp_path):
         tmp_path,
         DJANGO_ENV="production",
         DJANGO_SECRET_KEY=SECRET,
+        WEBHOOK_SECRET_KEYS=PRODUCTION_WEBHOOK_KEY,
         ALLOWED_HOSTS="127.0.0.1,api.example.com",
         SECURE_PROXY_SSL_HEADER="HTTP_X_FORWARDED_PROTO=https",
     )
@@ -31,6 +39,13 @@ def test_production_refuses_to_start_without_a_secret_key(production_env):
     result = manage("check", env=production_env, check=False)
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY is not set" in result.stderr
+
+
+def test_production_refuses_to_start_without_webhook_secret_keys(production_env):
+    del production_env["WEBHOOK_SECRET_KEYS"]
+    result = manage("check", env=production_env, check=False)
+    assert result.returncode != 0
+    assert "WEBHOOK_SECRET_KEYS is not set" in result.stderr
 
 
 def test_an_unknown_environment_is_refused(production_env):

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.server import (
+    PRODUCTION_WEBHOOK_KEY,
     child_env,
     fetch,
     free_port,
@@ -96,6 +97,7 @@ def test_admin_and_api_docs_pages_load_their_css_and_scripts(tmp_path, environme
             tmp_path,
             DJANGO_ENV="production",
             DJANGO_SECRET_KEY=SECRET,
+            WEBHOOK_SECRET_KEYS=PRODUCTION_WEBHOOK_KEY,
             ALLOWED_HOSTS="127.0.0.1",
             SECURE_PROXY_SSL_HEADER="HTTP_X_FORWARDED_PROTO=https",
         )
@@ -126,7 +128,11 @@ def test_a_forwarded_proto_header_is_not_believed_unless_settings_say_so(tmp_pat
     """Without SECURE_PROXY_SSL_HEADER, a client's own `X-Forwarded-Proto: https` over plain
     HTTP does not pass the API's HTTPS-only rule, even from a local peer."""
     env = child_env(
-        tmp_path, DJANGO_ENV="production", DJANGO_SECRET_KEY=SECRET, ALLOWED_HOSTS="127.0.0.1"
+        tmp_path,
+        DJANGO_ENV="production",
+        DJANGO_SECRET_KEY=SECRET,
+        WEBHOOK_SECRET_KEYS=PRODUCTION_WEBHOOK_KEY,
+        ALLOWED_HOSTS="127.0.0.1",
     )
     manage("migrate", "--noinput", env=env)
     port = free_port()

@@ -128,7 +128,7 @@ def test_production_settings_turn_the_guard_on():
     import subprocess
     import sys
 
-    from tests.server import ROOT
+    from tests.server import PRODUCTION_WEBHOOK_KEY, ROOT
 
     code = (
         "import django, json; django.setup(); from django.conf import settings; "
@@ -138,6 +138,7 @@ def test_production_settings_turn_the_guard_on():
         **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
         "DJANGO_ENV": "production",
         "DJANGO_SECRET_KEY": "x" * 50,
+        "WEBHOOK_SECRET_KEYS": PRODUCTION_WEBHOOK_KEY,
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "ALLOWED_HOSTS": "example.com",
     }

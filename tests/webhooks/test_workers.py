@@ -100,7 +100,12 @@ def test_two_workers_deliver_500_events_each_once(tmp_path, admin, receiver, set
     admin.post("/api/webhooks", {"url": receiver.url, "events": ["*"]})
     operations = [{"op": "create", "name": f"c{index}"} for index in range(500)]
     assert admin.post("/api/records/companies/batch", {"operations": operations}).status == 200
-    workers = [start_worker(tmp_path, f"worker{index}") for index in range(2)]
+    # One endpoint: its limit of sends in flight (all workers together) is raised above both
+    # workers' senders, or the second worker would have nothing it may send.
+    workers = [
+        start_worker(tmp_path, f"worker{index}", WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT="64")
+        for index in range(2)
+    ]
     try:
         wait_for(
             lambda: Delivery.objects.filter(status="succeeded").count() == 500,
