@@ -34,12 +34,28 @@ def status_for_domain_error(exc: domain.DomainError) -> int:
 def error_payload(
     errors: str, detail: Any = None, missing: list[str] | None = None
 ) -> dict[str, Any]:
-    payload: dict[str, Any] = {"errors": errors}
+    payload: dict[str, Any] = {"errors": domain.shown(errors, MESSAGE_LIMIT)}
     if detail:
-        payload["errorDetail"] = detail
+        payload["errorDetail"] = _small(detail)
     if missing:
         payload["missingInputVars"] = missing
     return payload
+
+
+# Error bodies stay small (docs/api.md, "Limits"): messages cut the values they echo
+# (api.exceptions.shown); this is the net for any that did not.
+MESSAGE_LIMIT = 1000
+
+
+def _small(detail: Any) -> Any:
+    """errorDetail with every key and string cut to api.exceptions.ECHO_LIMIT characters."""
+    if isinstance(detail, str):
+        return domain.shown(detail, MESSAGE_LIMIT)
+    if isinstance(detail, dict):
+        return {domain.shown(key): _small(value) for key, value in detail.items()}
+    if isinstance(detail, list):
+        return [_small(item) for item in detail]
+    return detail
 
 
 def handle_exception(exc: Exception, context: dict[str, Any]) -> Response:

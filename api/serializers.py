@@ -2,7 +2,7 @@ from collections.abc import Mapping
 
 from rest_framework import serializers
 
-from api.exceptions import BadRequestError
+from api.exceptions import BadRequestError, UnknownInputError
 from api.models import RequestLog
 
 
@@ -17,13 +17,9 @@ class StrictInputSerializer(serializers.Serializer):
         return super().run_validation(data)
 
     def to_internal_value(self, data):
-        unknown = sorted(str(key) for key in data if key not in self.fields)
+        unknown = [key for key in data if key not in self.fields]
         if unknown:
-            valid = ", ".join(self.fields)
-            raise BadRequestError(
-                f"Unknown input: {', '.join(unknown)}. Valid inputs: {valid}.",
-                detail={key: ["Unknown input."] for key in unknown},
-            )
+            raise UnknownInputError(unknown, self.fields)
         return super().to_internal_value(data)
 
 
