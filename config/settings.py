@@ -13,6 +13,7 @@ CACHE_URL             default: local memory; redis://host:6379/0 when several pr
 API_THROTTLE_RATE     requests per API key, e.g. "1200/minute"
 API_MAX_BODY_BYTES    request body limit, default 10 MiB
 API_MAX_FIELDS_PER_OBJECT, API_MAX_OBJECTS_PER_ORG, API_MAX_SEARCH_ANY_GROUPS,
+API_MAX_SEARCH_CONDITIONS, API_MAX_IN_VALUES, API_STATEMENT_TIMEOUT_SECONDS: see docs/api.md
 """
 
 import os
@@ -214,6 +215,8 @@ API_MAX_OBJECTS_PER_ORG = int(os.environ.get("API_MAX_OBJECTS_PER_ORG", "200"))
 API_MAX_SEARCH_ANY_GROUPS = int(os.environ.get("API_MAX_SEARCH_ANY_GROUPS", "100"))
 API_MAX_SEARCH_CONDITIONS = int(os.environ.get("API_MAX_SEARCH_CONDITIONS", "1000"))
 API_MAX_IN_VALUES = int(os.environ.get("API_MAX_IN_VALUES", "1000"))
+# PostgreSQL: how long one statement of an API request may run (0: no limit); past it a 503.
+API_STATEMENT_TIMEOUT_SECONDS = float(os.environ.get("API_STATEMENT_TIMEOUT_SECONDS", "15"))
 # Plain-HTTP API requests are refused (403), never redirected.
 API_REQUIRE_HTTPS = env_bool("API_REQUIRE_HTTPS", default=PRODUCTION)
 # How often a key's last_used_at is written: at most once a minute, not on every request.
