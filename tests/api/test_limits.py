@@ -167,3 +167,26 @@ def test_an_echoed_key_or_value_is_cut(things):
     response = things.get(f"/api/records/things?fields__size__{'o' * 5000}=1")
     assert response.assert_envelope().status == 400
     assert len(response.raw.content) < 2500
+
+
+def test_many_unknown_fields_in_a_record_body_are_named_in_part(things):
+    body = {"name": "a", "fields": {f"u{index:02}": 1 for index in range(25)}}
+    response = things.post("/api/records/things", body)
+    assert response.assert_envelope().status == 422
+    named = ", ".join(f"'fields.u{index:02}'" for index in range(10))
+    assert response.body["errors"] == f"Invalid values for {named} … and 1 more; see errorDetail."
+    assert response.body["errorDetail"] == {
+        **{f"fields.u{index:02}": ["Unknown field. Valid fields: size."] for index in range(10)},
+        "fields": ["… and 15 more unknown fields."],
+    }
+
+
+def test_echoed_sort_keys_and_ids_are_cut(things):
+    response = things.get(f"/api/records/things?sort={'s' * 5000}")
+    assert response.assert_envelope().status == 400
+    assert response.body["errors"].startswith(
+        f"Invalid value for 'sort': unknown key '{'s' * 200}…'; valid keys: "
+    )
+    response = things.get(f"/api/records/things/{'r' * 3000}")
+    assert response.assert_envelope().status == 404
+    assert response.body["errors"] == f"No things record with id '{'r' * 200}…'."
