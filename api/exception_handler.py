@@ -3,6 +3,7 @@
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation, TooManyFieldsSent
 from django.db import OperationalError
@@ -12,6 +13,7 @@ from rest_framework.response import Response
 
 from api import exceptions as domain
 from api.envelope import SERVER_ERROR, default_error_message
+from api.statement_timeout import QUERY_CANCELED
 
 logger = logging.getLogger("api.errors")
 
@@ -34,12 +36,28 @@ def status_for_domain_error(exc: domain.DomainError) -> int:
 def error_payload(
     errors: str, detail: Any = None, missing: list[str] | None = None
 ) -> dict[str, Any]:
-    payload: dict[str, Any] = {"errors": errors}
+    payload: dict[str, Any] = {"errors": domain.shown(errors, MESSAGE_LIMIT)}
     if detail:
-        payload["errorDetail"] = detail
+        payload["errorDetail"] = _small(detail)
     if missing:
         payload["missingInputVars"] = missing
     return payload
+
+
+# Error bodies stay small (docs/api.md, "Limits"): messages cut the values they echo
+# (api.exceptions.shown); this is the net for any that did not.
+MESSAGE_LIMIT = 1000
+
+
+def _small(detail: Any) -> Any:
+    """errorDetail with every key and string cut to api.exceptions.ECHO_LIMIT characters."""
+    if isinstance(detail, str):
+        return domain.shown(detail, MESSAGE_LIMIT)
+    if isinstance(detail, dict):
+        return {domain.shown(key): _small(value) for key, value in detail.items()}
+    if isinstance(detail, list):
+        return [_small(item) for item in detail]
+    return detail
 
 
 def handle_exception(exc: Exception, context: dict[str, Any]) -> Response:
@@ -62,6 +80,16 @@ def _response_for(exc: Exception) -> Response:
         message = "This write collided with a concurrent one and nothing was written; retry it."
         response = Response(error_payload(message), status=409)
         response.retryable = True  # an Idempotency-Key is let go, so the retry runs again
+        return response
+    if isinstance(exc, OperationalError) and _sqlstate(exc) == QUERY_CANCELED:
+        logger.warning("An API statement ran past the statement timeout: %s", exc)
+        seconds = f"{settings.API_STATEMENT_TIMEOUT_SECONDS:g}"
+        message = (
+            f"The query took too long (over {seconds} s, the API_STATEMENT_TIMEOUT_SECONDS "
+            "limit) and was stopped; nothing was written. Narrow the filters, or retry later."
+        )
+        response = Response(error_payload(message), status=503)
+        response.retryable = True
         return response
     if isinstance(exc, domain.DomainError):
         status = status_for_domain_error(exc)

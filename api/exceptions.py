@@ -4,7 +4,25 @@ They know nothing of HTTP; `api.exception_handler` maps each kind to a status co
 envelope in one place.
 """
 
+from collections.abc import Iterable
 from typing import Any
+
+# Error bodies stay small: an echoed value is cut, a long list of names is named in part.
+ECHO_LIMIT = 200
+NAMES_SHOWN = 10
+
+
+def shown(value: Any, limit: int = ECHO_LIMIT) -> str:
+    """`value` as an error message may echo it: at most `limit` characters, then "…"."""
+    text = str(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def some_of(names: Iterable[Any], limit: int = NAMES_SHOWN) -> str:
+    """A comma list of the first `limit` names (each cut), then "… and N more"."""
+    names = list(names)
+    listed = ", ".join(shown(name) for name in names[:limit])
+    return listed if len(names) <= limit else f"{listed} … and {len(names) - limit} more"
 
 
 class DomainError(Exception):
@@ -31,10 +49,35 @@ class InvalidParameterError(BadRequestError):
     """One query or body parameter has a value that cannot be used."""
 
     def __init__(self, parameter: str, problem: str) -> None:
+        parameter = shown(parameter)
         super().__init__(
             f"Invalid value for '{parameter}': {problem}", detail={parameter: [problem]}
         )
         self.parameter = parameter
+
+
+class UnknownInputError(BadRequestError):
+    """Keys that are not inputs of the route: named in part when there are many."""
+
+    def __init__(self, unknown: Iterable[Any], valid: Iterable[str], *, where: str = "") -> None:
+        unknown = sorted(str(key) for key in unknown)
+        super().__init__(
+            f"Unknown input{where}: {some_of(unknown)}. Valid inputs: {', '.join(valid)}.",
+            detail={shown(key): ["Unknown input."] for key in unknown[:NAMES_SHOWN]},
+        )
+        self.unknown = unknown
+
+
+class LimitExceededError(BadRequestError):
+    """A bound on what a tenant controls was passed; `setting` names it."""
+
+    def __init__(self, message: str, *, setting: str, limit: int, where: str) -> None:
+        super().__init__(
+            f"{message} (the limit is {limit:,}, setting {setting}).",
+            detail={where: [f"At most {limit:,} (setting {setting})."]},
+        )
+        self.setting = setting
+        self.limit = limit
 
 
 class MissingInputError(BadRequestError):

@@ -3,11 +3,28 @@ three accepted encodings (GET and DELETE may carry one too)."""
 
 from typing import Any
 
-from django.http import QueryDict
+from django.http import HttpRequest, QueryDict
+from rest_framework.exceptions import ParseError
 from rest_framework.request import Request
 
 from api.exceptions import BadRequestError
-from api.parsers import reject_nul
+from api.parsers import check_form_text, reject_nul
+
+
+def check_query_string(request: HttpRequest) -> None:
+    """The raw query string is UTF-8 through and through: invalid bytes are a 400 (never
+    U+FFFD), an encoded lone surrogate a 422 naming the parameter."""
+    raw = request.META.get("QUERY_STRING", "")
+    if not raw:
+        return
+    try:
+        text = raw.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        raise BadRequestError("The query string is not valid UTF-8.") from None
+    try:
+        check_form_text(text, "utf-8", "query string")
+    except ParseError as exc:
+        raise BadRequestError(str(exc.detail)) from None
 
 
 def _plain(data: QueryDict) -> dict[str, Any]:

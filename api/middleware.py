@@ -17,6 +17,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from api import statement_timeout
 from api.envelope import error_response
 from api.log_context import current_request_guid
 from api.services import record_request
@@ -41,6 +42,7 @@ class ApiRequestMiddleware:
         if is_api_path(request.path_info):
             response = self._handle_api(request)
         else:
+            statement_timeout.unlimit()
             response = self.get_response(request)
         # A replayed answer (api.idempotency) keeps the first request's guid.
         response.headers.setdefault("X-Request-Id", str(guid))
@@ -53,7 +55,10 @@ class ApiRequestMiddleware:
             # One trailing slash only: "/api/requests//" (or an encoded "%2F") is not a list.
             request.path_info = request.path_info[:-1]
             request.path = request.path[:-1]
-        response = self._refuse_early(request) or self.get_response(request)
+        response = self._refuse_early(request)
+        if response is None:
+            statement_timeout.limit_api_request()
+            response = self.get_response(request)
         if response.status_code >= 400 and not getattr(response, "enveloped", False):
             response = self._envelope(request, response)
         state = getattr(request, "rate_limit", None)

@@ -5,7 +5,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from api.exceptions import BadRequestError, InvalidParameterError
+from api.exceptions import BadRequestError, InvalidParameterError, shown
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -116,7 +116,9 @@ def parse_sort(
         key = name.removeprefix("-")
         if key not in allowed:
             choices = ", ".join(sorted(allowed))
-            raise InvalidParameterError("sort", f"unknown key '{key}'; valid keys: {choices}.")
+            raise InvalidParameterError(
+                "sort", f"unknown key '{shown(key)}'; valid keys: {choices}."
+            )
         keys.append(SortKey(key=key, descending=name.startswith("-")))
     return keys
 
@@ -128,6 +130,8 @@ def parse_select(params: Mapping[str, Any], *, defaults: Mapping[str, bool]) -> 
         part = name.removeprefix("-")
         if part not in defaults:
             choices = ", ".join(sorted(defaults))
-            raise InvalidParameterError("select", f"unknown part '{part}'; valid parts: {choices}.")
+            raise InvalidParameterError(
+                "select", f"unknown part '{shown(part)}'; valid parts: {choices}."
+            )
         chosen[part] = not name.startswith("-")
     return chosen

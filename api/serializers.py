@@ -1,8 +1,10 @@
 from collections.abc import Mapping
+from typing import Any
 
+from django.http import QueryDict
 from rest_framework import serializers
 
-from api.exceptions import BadRequestError
+from api.exceptions import BadRequestError, UnknownInputError
 from api.models import RequestLog
 
 
@@ -17,14 +19,47 @@ class StrictInputSerializer(serializers.Serializer):
         return super().run_validation(data)
 
     def to_internal_value(self, data):
-        unknown = sorted(str(key) for key in data if key not in self.fields)
+        unknown = [key for key in data if key not in self.fields]
         if unknown:
-            valid = ", ".join(self.fields)
-            raise BadRequestError(
-                f"Unknown input: {', '.join(unknown)}. Valid inputs: {valid}.",
-                detail={key: ["Unknown input."] for key in unknown},
-            )
-        return super().to_internal_value(data)
+            raise UnknownInputError(unknown, self.fields)
+        if isinstance(data, QueryDict):  # a form sends text only: DRF parses it
+            return super().to_internal_value(data)
+        # JSON: a value of the wrong type is refused, not coerced ({"name": 0} is not "0"),
+        # and named with the other inputs' errors.
+        wrong = {
+            name: [problem]
+            for name, field in self.fields.items()
+            if name in data and (problem := json_type_problem(field, data[name]))
+        }
+        if not wrong:
+            return super().to_internal_value(data)
+        try:
+            super().to_internal_value({k: v for k, v in data.items() if k not in wrong})
+            errors: dict[str, Any] = {}
+        except serializers.ValidationError as exc:
+            errors = dict(exc.detail)
+        errors.update(wrong)
+        raise serializers.ValidationError(
+            {name: errors[name] for name in self.fields if name in errors}
+        )
+
+
+def json_type_problem(field: serializers.Field, value: Any) -> str | None:
+    """DRF's own message when a JSON value is of a type the field would only coerce."""
+    if value is None or field.read_only:
+        return None
+    if isinstance(field, serializers.BooleanField):
+        ok = isinstance(value, bool)
+    elif isinstance(field, serializers.IntegerField):
+        ok = not isinstance(value, str | float)
+    elif isinstance(field, serializers.CharField):
+        ok = not isinstance(value, int | float) or isinstance(value, bool)
+    elif isinstance(field, serializers.ListField) and isinstance(value, list):
+        problems = (json_type_problem(field.child, item) for item in value)
+        return next((problem for problem in problems if problem), None)
+    else:
+        return None
+    return None if ok else str(field.error_messages["invalid"])
 
 
 class RequestLogSerializer(serializers.ModelSerializer):

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from api import idempotency, selectors
 from api.exceptions import InvalidParameterError
 from api.experimental import HEADER, all_features
-from api.inputs import read_params
+from api.inputs import check_query_string, read_params
 from api.pagination import list_response
 from api.query import parse_sort, parse_window, reject_unknown_params
 from api.serializers import ApiIndexSerializer, ExperimentalFeatureSerializer, RequestLogSerializer
@@ -37,6 +37,7 @@ class ApiView(APIView):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
+        check_query_string(request._request)
         key = idempotency.requested_key(request._request)
         if key is not None:
             if not self.idempotency_key_accepted:

@@ -13,6 +13,8 @@ DATABASE_HEALTH_CHECK_IDLE_SECONDS  a persistent connection idle this long is ch
 CACHE_URL             default: local memory; redis://host:6379/0 when several processes serve
 API_THROTTLE_RATE     requests per API key, e.g. "1200/minute"
 API_MAX_BODY_BYTES    request body limit, default 10 MiB
+API_MAX_FIELDS_PER_OBJECT, API_MAX_OBJECTS_PER_ORG, API_MAX_SEARCH_ANY_GROUPS,
+API_MAX_SEARCH_CONDITIONS, API_MAX_IN_VALUES, API_STATEMENT_TIMEOUT_SECONDS: see docs/api.md
 """
 
 import base64
@@ -254,6 +256,14 @@ API_REQUEST_LOG_ENABLED = env_bool("API_REQUEST_LOG_ENABLED", default=True)
 API_REQUEST_LOG_RETENTION_DAYS = int(os.environ.get("API_REQUEST_LOG_RETENTION_DAYS", "14"))
 # How long the first response to an Idempotency-Key is kept and replayed to retries.
 API_IDEMPOTENCY_RETENTION_HOURS = int(os.environ.get("API_IDEMPOTENCY_RETENTION_HOURS", "24"))
+# Bounds on what a tenant controls (docs/api.md, "Limits"): past one, a 400 naming it.
+API_MAX_FIELDS_PER_OBJECT = int(os.environ.get("API_MAX_FIELDS_PER_OBJECT", "500"))
+API_MAX_OBJECTS_PER_ORG = int(os.environ.get("API_MAX_OBJECTS_PER_ORG", "200"))
+API_MAX_SEARCH_ANY_GROUPS = int(os.environ.get("API_MAX_SEARCH_ANY_GROUPS", "100"))
+API_MAX_SEARCH_CONDITIONS = int(os.environ.get("API_MAX_SEARCH_CONDITIONS", "1000"))
+API_MAX_IN_VALUES = int(os.environ.get("API_MAX_IN_VALUES", "1000"))
+# PostgreSQL: how long one statement of an API request may run (0: no limit); past it a 503.
+API_STATEMENT_TIMEOUT_SECONDS = float(os.environ.get("API_STATEMENT_TIMEOUT_SECONDS", "15"))
 # Plain-HTTP API requests are refused (403), never redirected.
 API_REQUIRE_HTTPS = env_bool("API_REQUIRE_HTTPS", default=PRODUCTION)
 # How often a key's last_used_at is written: at most once a minute, not on every request.

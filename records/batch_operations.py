@@ -7,7 +7,13 @@ the others."""
 from dataclasses import dataclass
 from typing import Any
 
-from api.exceptions import BadRequestError, DomainError, InvalidParameterError, MissingInputError
+from api.exceptions import (
+    BadRequestError,
+    DomainError,
+    InvalidParameterError,
+    MissingInputError,
+    UnknownInputError,
+)
 from records.representation import MAX_ID_LENGTH
 from records.services.records import UNSET
 from records.values import clean_name
@@ -41,10 +47,7 @@ def read_batch(data: Any) -> tuple[bool, list[Operation | DomainError]]:
         raise BadRequestError("The request body must be a JSON object.")
     unknown = sorted(str(key) for key in data if key not in BATCH_INPUTS)
     if unknown:
-        raise BadRequestError(
-            f"Unknown input: {', '.join(unknown)}. Valid inputs: {', '.join(BATCH_INPUTS)}.",
-            detail={key: ["Unknown input."] for key in unknown},
-        )
+        raise UnknownInputError(unknown, BATCH_INPUTS)
     if "operations" not in data:
         raise MissingInputError(["operations"])
     atomic = data.get("atomic", True)
@@ -78,10 +81,7 @@ def _read_operation(index: int, item: Any) -> Operation:
     allowed = ("op", *OPERATION_INPUTS[op])
     unknown = sorted(str(key) for key in item if key not in allowed)
     if unknown:
-        raise BadRequestError(
-            f"Unknown input for '{op}': {', '.join(unknown)}. Valid inputs: {', '.join(allowed)}.",
-            detail={key: ["Unknown input."] for key in unknown},
-        )
+        raise UnknownInputError(unknown, allowed, where=f" for '{op}'")
     operation = Operation(index=index, op=op, fields=item.get("fields"))
     if "id" in allowed:
         if "id" not in item:

@@ -14,13 +14,14 @@ from typing import Any, NamedTuple
 
 import django_filters
 from django import forms
+from django.conf import settings
 from django.db import connection
 from django.db.models import F, FloatField, Q, Value, lookups
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Lower, Right, Substr
 from django.utils.dateparse import parse_datetime
 
-from api.exceptions import BadRequestError, InvalidParameterError
+from api.exceptions import BadRequestError, InvalidParameterError, LimitExceededError, shown
 from records import value_index
 from records.field_types import FIELD_TYPES, FieldValueError
 from records.field_types.base import ALL_OPERATORS, ORDERED
@@ -273,8 +274,14 @@ class RecordFilter(django_filters.Filter):
             raise InvalidParameterError(parameter, "at most 100 values for a list field.")
         if len(items) > 1 and self.operator not in LIST_OPERATORS:
             raise InvalidParameterError(parameter, "expected one value.")
-        if len(items) > 1000:
-            raise InvalidParameterError(parameter, "at most 1,000 values.")
+        limit = settings.API_MAX_IN_VALUES
+        if len(items) > limit:
+            raise LimitExceededError(
+                f"'{shown(parameter)}' has {len(items):,} values, more than an 'in' list may have",
+                setting="API_MAX_IN_VALUES",
+                limit=limit,
+                where=parameter,
+            )
         return [self.target.operand(item, parameter) for item in items]
 
     def q(self, raw: Any) -> Q:
@@ -349,7 +356,7 @@ def split_filter_key(schema, name: str) -> tuple[Target, str] | None:
     if operator not in target.operators:
         raise InvalidParameterError(
             name,
-            f"'{operator}' is not an operator for {key}; valid operators: "
+            f"'{shown(operator)}' is not an operator for {key}; valid operators: "
             f"{describe(target.operators)}.",
         )
     return target, operator
@@ -410,3 +417,25 @@ def body_conditions(schema, filters: Any, *, where: str) -> list[Condition]:
         parsed = RecordFilter(target=target, operator=operator, field_name=f"{where}.{key}")
         conditions.append(Condition(target, operator, parsed.values(spec["value"])))
     return conditions
+
+
+def check_search_size(filters: Any, groups: list[Any]) -> None:
+    """A search body within its bounds (`any` groups, conditions in all), checked before any
+    condition is parsed; past one, a 400 naming the setting."""
+    most_groups = settings.API_MAX_SEARCH_ANY_GROUPS
+    if len(groups) > most_groups:
+        raise LimitExceededError(
+            f"The search has {len(groups):,} 'any' groups, more than a search may have",
+            setting="API_MAX_SEARCH_ANY_GROUPS",
+            limit=most_groups,
+            where="any",
+        )
+    total = sum(len(part) for part in (filters, *groups) if isinstance(part, dict))
+    most_conditions = settings.API_MAX_SEARCH_CONDITIONS
+    if total > most_conditions:
+        raise LimitExceededError(
+            f"The search has {total:,} conditions in all, more than a search may have",
+            setting="API_MAX_SEARCH_CONDITIONS",
+            limit=most_conditions,
+            where="filters",
+        )

@@ -8,7 +8,7 @@ from django.db.models import F, OrderBy, Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Coalesce
 
-from api.exceptions import InvalidParameterError
+from api.exceptions import InvalidParameterError, shown
 from api.query import SortKey
 from records import value_index
 
@@ -88,7 +88,7 @@ def _unindexed(column: str) -> Coalesce:
 def _sortable_field(schema, key: str):
     field = schema.field(key.removeprefix(FIELD_PREFIX)) if key.startswith(FIELD_PREFIX) else None
     if field is None or not _sortable(field):
-        raise InvalidParameterError("sort", f"cannot sort by '{key}'.")
+        raise InvalidParameterError("sort", f"cannot sort by '{shown(key)}'.")
     return field
 
 

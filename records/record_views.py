@@ -8,6 +8,8 @@ from api.exceptions import (
     ConflictError,
     InvalidParameterError,
     NotFoundError,
+    UnknownInputError,
+    shown,
 )
 from api.inputs import read_params
 from api.pagination import list_response
@@ -18,7 +20,7 @@ from api.scopes import Scope
 from api.views import LIST_PARAMETERS, ApiView
 from records import selectors, services
 from records.field_values import value_counts, value_payloads
-from records.filters import Condition, body_conditions, query_conditions
+from records.filters import Condition, body_conditions, check_search_size, query_conditions
 from records.matching import match_key, matching_records
 from records.ordering import sort_keys
 from records.registry import policy_for
@@ -156,17 +158,14 @@ class RecordSearchView(ApiView):
             raise BadRequestError("The request body must be a JSON object.")
         unknown = sorted(set(body) - SEARCH_INPUTS)
         if unknown:
-            raise BadRequestError(
-                f"Unknown input: {', '.join(unknown)}. Valid inputs: "
-                f"{', '.join(sorted(SEARCH_INPUTS))}.",
-                detail={name: ["Unknown input."] for name in unknown},
-            )
+            raise UnknownInputError(unknown, sorted(SEARCH_INPUTS))
         filters = body.get("filters")
-        conditions = body_conditions(schema, {} if filters is None else filters, where="filters")
         groups = body.get("any")
         groups = [] if groups is None else groups
         if not isinstance(groups, list):
             raise InvalidParameterError("any", "expected a list of filter groups.")
+        check_search_size(filters, groups)
+        conditions = body_conditions(schema, {} if filters is None else filters, where="filters")
         any_of = [
             body_conditions(schema, group, where=f"any.{index}")
             for index, group in enumerate(groups)
@@ -250,10 +249,12 @@ class RecordLookupView(ApiView):
         key = match_key(schema, match_on=label, name=name, values={label: value})
         found = matching_records(schema, key)
         if not found:
-            raise NotFoundError(f"No {schema.obj.api_name} record has {key.label} = {value}.")
+            raise NotFoundError(
+                f"No {schema.obj.api_name} record has {key.label} = {shown(value)}."
+            )
         if len(found) > 1:
             raise ConflictError(
-                f"{len(found)} records have {key.label} = {value}.",
+                f"{len(found)} records have {key.label} = {shown(value)}.",
                 detail={"candidates": [str(record.pk) for record in found]},
             )
         return one_record(found[0], schema, params)

@@ -7,7 +7,12 @@ from django.db.models import ExpressionWrapper, F, TextField
 from django.http import QueryDict
 
 from api import json_text
-from api.exceptions import BadRequestError, InvalidParameterError, MissingInputError
+from api.exceptions import (
+    BadRequestError,
+    InvalidParameterError,
+    MissingInputError,
+    UnknownInputError,
+)
 from records.services.records import UNSET
 from records.values import ObjectSchema, clean_name, linked_records, represent_values
 
@@ -102,10 +107,7 @@ def read_record_input(data: Any, *, also: tuple[str, ...] = ()) -> tuple[Any, An
     allowed = (*RECORD_INPUTS, *also)
     unknown = sorted(str(key) for key in data if key not in allowed)
     if unknown:
-        raise BadRequestError(
-            f"Unknown input: {', '.join(unknown)}. Valid inputs: {', '.join(allowed)}.",
-            detail={key: ["Unknown input."] for key in unknown},
-        )
+        raise UnknownInputError(unknown, allowed)
     name = clean_name(data["name"]) if "name" in data else UNSET
     return name, data.get("fields")
 
@@ -116,10 +118,7 @@ def read_merge_input(data: Any) -> str:
         raise BadRequestError("The request body must be a JSON object.")
     unknown = sorted(str(key) for key in data if key != "from")
     if unknown:
-        raise BadRequestError(
-            f"Unknown input: {', '.join(unknown)}. Valid inputs: from.",
-            detail={key: ["Unknown input."] for key in unknown},
-        )
+        raise UnknownInputError(unknown, ["from"])
     source = data.get("from")
     if source is None:
         raise MissingInputError(["from"])

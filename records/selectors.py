@@ -9,7 +9,7 @@ from django.db.models import Prefetch, Q, QuerySet
 
 from api import plan_estimates
 from api.compiled_query import CompiledQuery
-from api.exceptions import InvalidParameterError, NotFoundError
+from api.exceptions import InvalidParameterError, NotFoundError, shown
 from api.query import SortKey
 from api.tenancy import for_org
 from records import value_index
@@ -35,7 +35,7 @@ def objects(*, org_id: UUID) -> QuerySet[Object]:
 def object_by_api_name(*, org_id: UUID, api_name: str) -> Object:
     found = objects(org_id=org_id).filter(api_name=api_name).first()
     if found is None:
-        raise NotFoundError(f"No object called '{api_name}' exists in this organization.")
+        raise NotFoundError(f"No object called '{shown(api_name)}' exists in this organization.")
     return found
 
 
@@ -44,7 +44,7 @@ def field_by_name(*, obj: Object, name: str) -> Field:
     field = ObjectSchema.of(obj).field(name)
     if field is not None:
         return field
-    raise NotFoundError(f"The object '{obj.api_name}' has no field called '{name}'.")
+    raise NotFoundError(f"The object '{obj.api_name}' has no field called '{shown(name)}'.")
 
 
 def _by_id(org_id: UUID, object_id: UUID, pk: UUID) -> QuerySet[Record]:
@@ -86,7 +86,7 @@ def record(*, obj: Object, record_id: str) -> Record:
     else:  # a contact's email, say
         found = policy_for(obj).find(obj=obj, identifier=str(record_id))
     if found is None:
-        raise NotFoundError(f"No {obj.api_name} record with id '{record_id}'.")
+        raise NotFoundError(f"No {obj.api_name} record with id '{shown(record_id)}'.")
     return found
 
 
@@ -103,7 +103,7 @@ def record_with_links(
     obj = schema.obj
     found = query.one(org_id=obj.org_id, object_id=obj.pk, pk=key)
     if found is None:
-        raise NotFoundError(f"No {obj.api_name} record with id '{record_id}'.")
+        raise NotFoundError(f"No {obj.api_name} record with id '{shown(record_id)}'.")
     return found, read_links(found.linked_json)
 
 

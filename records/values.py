@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from api.exceptions import InvalidInputError, MissingInputError
+from api.exceptions import NAMES_SHOWN, InvalidInputError, MissingInputError, shown, some_of
 from api.tenancy import for_org
 from records.field_types import FIELD_TYPES, FieldValueError
 from records.links import links_to
@@ -103,15 +103,18 @@ def clean_values(
     errors: dict[str, list[str]] = {}
     cleaned: dict[str, Any] = {}
     seen: dict[str, str] = {}
+    unknown = 0
     for name, value in sent.items():
         field = schema.field(str(name))
         label = f"{where}fields.{name}"
         if field is None:
-            valid = ", ".join(f.api_name for f in schema.fields) or "none"
-            errors[label] = [f"Unknown field. Valid fields: {valid}."]
+            unknown += 1
+            if unknown <= NAMES_SHOWN:  # a long list of unknown keys is named in part
+                valid = some_of((f.api_name for f in schema.fields), 50) or "none"
+                errors[shown(label)] = [f"Unknown field. Valid fields: {valid}."]
             continue
         if field.key in seen:
-            errors[label] = [f"Given twice: as '{seen[field.key]}' and as '{name}'."]
+            errors[label] = [f"Given twice: as '{seen[field.key]}' and as '{shown(name)}'."]
             continue
         seen[field.key] = str(name)
         if field.type != "json" and (value == "" or value == []):
@@ -128,6 +131,8 @@ def clean_values(
             cleaned[field.key] = FIELD_TYPES[field.type].normalize(value, field.options)
         except FieldValueError as exc:
             errors[label] = [str(exc)]
+    if unknown > NAMES_SHOWN:
+        errors[f"{where}fields"] = [f"… and {unknown - NAMES_SHOWN} more unknown fields."]
     if creating:
         missing = [
             f"{where}fields.{field.api_name}"
@@ -149,7 +154,7 @@ def invalid_fields(errors: dict[str, list[str]]) -> InvalidInputError:
     if len(errors) == 1:
         label, problems = next(iter(errors.items()))
         return InvalidInputError(f"Invalid value for '{label}': {problems[0]}", detail=errors)
-    names = ", ".join(f"'{label}'" for label in errors)
+    names = some_of(f"'{label}'" for label in errors)
     return InvalidInputError(f"Invalid values for {names}; see errorDetail.", detail=errors)
 
 

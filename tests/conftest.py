@@ -8,10 +8,12 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.core.cache import cache
+from django.db import connection as db_connection
 from django.test import Client
 
 from accounts.models import ApiKey, Organization
 from accounts.services import add_member, create_api_key, create_organization
+from api import statement_timeout
 from webhooks.sending import connections as webhook_connections
 
 STAFF_PASSWORD = "correct-horse-battery-staple"
@@ -29,6 +31,19 @@ def _no_kept_webhook_connections():
     outlives the receiver it was opened to (or reaches the next test's)."""
     yield
     webhook_connections.clear()
+
+
+@pytest.fixture(autouse=True)
+def _statement_timeout_follows_the_test():
+    """An API request leaves its statement timeout on the connection (api.statement_timeout).
+    A test's rollback takes it away unseen; a transactional test's must be undone."""
+    yield
+    try:
+        if db_connection.connection is not None and not db_connection.in_atomic_block:
+            statement_timeout.unlimit()
+    except Exception:  # noqa: S110 - database access may be closed by now
+        pass
+    statement_timeout.forget()
 
 
 @pytest.fixture(autouse=True)

@@ -10,13 +10,14 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from accounts.models import Organization
 from accounts.services import bump_schema_version
-from api.exceptions import ConflictError, InvalidInputError
+from api.exceptions import ConflictError, InvalidInputError, LimitExceededError, shown
 from api.tenancy import for_org
 from records.field_types import FIELD_TYPES, FieldOptionsError
 from records.models import Field, Object, Record, UniqueValue
@@ -55,7 +56,7 @@ def clean_field_definition(definition: dict[str, Any], *, where: str) -> dict[st
     type_name = definition.get("type")
     if type_name not in FIELD_TYPES:
         raise InvalidInputError(
-            f"Unknown field type '{type_name}'; valid types: {', '.join(FIELD_TYPES)}.",
+            f"Unknown field type '{shown(type_name)}'; valid types: {', '.join(FIELD_TYPES)}.",
             detail={f"{where}type": [f"Expected one of: {', '.join(FIELD_TYPES)}."]},
         )
     try:
@@ -104,8 +105,12 @@ def create_object(
     is_system: bool = False,
 ) -> Object:
     """An object and its fields; a system object's fields are system fields (fixed)."""
-    bump_schema_version(org_id=org.pk)
+    bump_schema_version(org_id=org.pk)  # locks the org's schema: the count below holds
     check_api_name(api_name, where="api_name")
+    if not is_system:
+        _check_object_count(org)
+    if isinstance(fields, list):
+        _check_field_count(len(fields), where="fields")
     cleaned = [
         clean_field_definition(definition, where=f"fields.{index}.")
         for index, definition in enumerate(fields or [])
@@ -141,6 +146,28 @@ def create_object(
         ]
     )
     return obj
+
+
+def _check_object_count(org: Organization) -> None:
+    limit = settings.API_MAX_OBJECTS_PER_ORG
+    if for_org(Object, org_id=org.id).count() >= limit:
+        raise LimitExceededError(
+            "The organization already has as many objects as it may have",
+            setting="API_MAX_OBJECTS_PER_ORG",
+            limit=limit,
+            where="api_name",
+        )
+
+
+def _check_field_count(count: int, *, where: str) -> None:
+    limit = settings.API_MAX_FIELDS_PER_OBJECT
+    if count > limit:
+        raise LimitExceededError(
+            f"The object would have {count:,} fields, more than an object may have",
+            setting="API_MAX_FIELDS_PER_OBJECT",
+            limit=limit,
+            where=where,
+        )
 
 
 def _new_field(*, obj: Object, position: int, **definition: Any) -> Field:
@@ -181,7 +208,10 @@ def delete_object(*, obj: Object) -> None:
 
 @transaction.atomic
 def create_field(*, obj: Object, definition: dict[str, Any]) -> Field:
-    bump_schema_version(org_id=obj.org_id)
+    bump_schema_version(org_id=obj.org_id)  # locks the org's schema: the count below holds
+    _check_field_count(
+        for_org(Field, org_id=obj.org_id).filter(object=obj).count() + 1, where="api_name"
+    )
     cleaned = clean_field_definition(definition, where="")
     _check_relationship_targets(org=obj.org, fields=[cleaned], own_api_name=obj.api_name, where="")
     taken = for_org(Field, org_id=obj.org_id).filter(object=obj)

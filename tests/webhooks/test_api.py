@@ -81,7 +81,7 @@ def test_delete_removes_the_endpoint(admin_api, endpoint):
         (
             {"url": 5, "events": ["*"]},
             422,
-            "Invalid value for 'url': the URL must start with http or https://.",
+            "Invalid value for 'url': Not a valid string.",
         ),
         ([], 400, "The request body must be a JSON object."),
     ],
