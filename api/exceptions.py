@@ -7,6 +7,8 @@ envelope in one place.
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
+
 # Error bodies stay small: an echoed value is cut, a long list of names is named in part.
 ECHO_LIMIT = 200
 NAMES_SHOWN = 10
@@ -78,6 +80,13 @@ class LimitExceededError(BadRequestError):
         )
         self.setting = setting
         self.limit = limit
+
+    @classmethod
+    def check(cls, count: int, *, setting: str, message: str, where: str) -> None:
+        """Raises when `count` is past the limit the setting named `setting` holds."""
+        limit = getattr(settings, setting)
+        if count > limit:
+            raise cls(message, setting=setting, limit=limit, where=where)
 
 
 class MissingInputError(BadRequestError):

@@ -14,7 +14,6 @@ from typing import Any, NamedTuple
 
 import django_filters
 from django import forms
-from django.conf import settings
 from django.db import connection
 from django.db.models import F, FloatField, Q, Value, lookups
 from django.db.models.fields.json import KeyTextTransform
@@ -274,14 +273,13 @@ class RecordFilter(django_filters.Filter):
             raise InvalidParameterError(parameter, "at most 100 values for a list field.")
         if len(items) > 1 and self.operator not in LIST_OPERATORS:
             raise InvalidParameterError(parameter, "expected one value.")
-        limit = settings.API_MAX_IN_VALUES
-        if len(items) > limit:
-            raise LimitExceededError(
-                f"'{shown(parameter)}' has {len(items):,} values, more than an 'in' list may have",
-                setting="API_MAX_IN_VALUES",
-                limit=limit,
-                where=parameter,
-            )
+        LimitExceededError.check(
+            len(items),
+            setting="API_MAX_IN_VALUES",
+            message=f"'{shown(parameter)}' has {len(items):,} values, more than an 'in' list "
+            "may have",
+            where=parameter,
+        )
         return [self.target.operand(item, parameter) for item in items]
 
     def q(self, raw: Any) -> Q:
@@ -422,20 +420,16 @@ def body_conditions(schema, filters: Any, *, where: str) -> list[Condition]:
 def check_search_size(filters: Any, groups: list[Any]) -> None:
     """A search body within its bounds (`any` groups, conditions in all), checked before any
     condition is parsed; past one, a 400 naming the setting."""
-    most_groups = settings.API_MAX_SEARCH_ANY_GROUPS
-    if len(groups) > most_groups:
-        raise LimitExceededError(
-            f"The search has {len(groups):,} 'any' groups, more than a search may have",
-            setting="API_MAX_SEARCH_ANY_GROUPS",
-            limit=most_groups,
-            where="any",
-        )
+    LimitExceededError.check(
+        len(groups),
+        setting="API_MAX_SEARCH_ANY_GROUPS",
+        message=f"The search has {len(groups):,} 'any' groups, more than a search may have",
+        where="any",
+    )
     total = sum(len(part) for part in (filters, *groups) if isinstance(part, dict))
-    most_conditions = settings.API_MAX_SEARCH_CONDITIONS
-    if total > most_conditions:
-        raise LimitExceededError(
-            f"The search has {total:,} conditions in all, more than a search may have",
-            setting="API_MAX_SEARCH_CONDITIONS",
-            limit=most_conditions,
-            where="filters",
-        )
+    LimitExceededError.check(
+        total,
+        setting="API_MAX_SEARCH_CONDITIONS",
+        message=f"The search has {total:,} conditions in all, more than a search may have",
+        where="filters",
+    )

@@ -10,7 +10,6 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -149,25 +148,21 @@ def create_object(
 
 
 def _check_object_count(org: Organization) -> None:
-    limit = settings.API_MAX_OBJECTS_PER_ORG
-    if for_org(Object, org_id=org.id).count() >= limit:
-        raise LimitExceededError(
-            "The organization already has as many objects as it may have",
-            setting="API_MAX_OBJECTS_PER_ORG",
-            limit=limit,
-            where="api_name",
-        )
+    LimitExceededError.check(
+        for_org(Object, org_id=org.id).count() + 1,  # with the one being made
+        setting="API_MAX_OBJECTS_PER_ORG",
+        message="The organization already has as many objects as it may have",
+        where="api_name",
+    )
 
 
 def _check_field_count(count: int, *, where: str) -> None:
-    limit = settings.API_MAX_FIELDS_PER_OBJECT
-    if count > limit:
-        raise LimitExceededError(
-            f"The object would have {count:,} fields, more than an object may have",
-            setting="API_MAX_FIELDS_PER_OBJECT",
-            limit=limit,
-            where=where,
-        )
+    LimitExceededError.check(
+        count,
+        setting="API_MAX_FIELDS_PER_OBJECT",
+        message=f"The object would have {count:,} fields, more than an object may have",
+        where=where,
+    )
 
 
 def _new_field(*, obj: Object, position: int, **definition: Any) -> Field:
