@@ -37,6 +37,8 @@ def endpoint_input(validated: dict) -> dict:
 
 class WebhookListView(ApiView):
     required_scopes = MANAGE
+    # Creating answers with the signing secret: a replay would need it kept in plain for a day.
+    idempotency_key_accepted = False
 
     @extend_schema(
         responses=EndpointSerializer(many=True),
@@ -114,6 +116,8 @@ class WebhookDetailView(ApiView):
 
 class WebhookRotateSecretView(ApiView):
     required_scopes = MANAGE
+    # The answer holds the new secret, which is only ever stored encrypted.
+    idempotency_key_accepted = False
 
     @extend_schema(
         request=None,
