@@ -207,7 +207,7 @@ def all_of(
 
 
 def has_index_lookups(conditions: list[Condition]) -> bool:
-    return any(_index_lookup(*found) is not None for found in conditions)
+    return bool(_index_lookups_by_field(conditions))
 
 
 def _index_lookups_by_field(

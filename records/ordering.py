@@ -144,9 +144,7 @@ class ValuesFirst:
         return self._as_rows(lacking)
 
     def _as_rows(self, queryset: QuerySet) -> QuerySet:
-        for method, args, kwargs in self.steps:
-            queryset = getattr(queryset, method)(*args, **kwargs)
-        return queryset
+        return replayed(queryset, self.steps)
 
     def __getitem__(self, window: slice) -> list:
         start, stop = window.start or 0, window.stop
@@ -157,6 +155,14 @@ class ValuesFirst:
         with_value = start + len(page) if page else self.with_value.count()
         skip = max(start - with_value, 0)
         return page + list(self.without_value[skip : skip + (stop - start) - len(page)])
+
+
+def replayed(source, steps: tuple[tuple[str, tuple, dict], ...]):
+    """`source` with QuerySet methods applied in order, each step (method name, args,
+    kwargs): what a list asked of a query that was built later."""
+    for method, args, kwargs in steps:
+        source = getattr(source, method)(*args, **kwargs)
+    return source
 
 
 def listing(

@@ -22,7 +22,14 @@ from records.filters import (
 )
 from records.links import LinkedRecords, read_links
 from records.models import Field, Object, Record
-from records.ordering import ValuesFirst, in_object, listing, matches_sorted, ordered
+from records.ordering import (
+    ValuesFirst,
+    in_object,
+    listing,
+    matches_sorted,
+    ordered,
+    replayed,
+)
 from records.registry import policy_for
 from records.values import ObjectSchema, linked_records
 
@@ -86,8 +93,12 @@ def record(*, obj: Object, record_id: str) -> Record:
     else:  # a contact's email, say
         found = policy_for(obj).find(obj=obj, identifier=str(record_id))
     if found is None:
-        raise NotFoundError(f"No {obj.api_name} record with id '{shown(record_id)}'.")
+        raise _no_record(obj, record_id)
     return found
+
+
+def _no_record(obj: Object, record_id: str) -> NotFoundError:
+    return NotFoundError(f"No {obj.api_name} record with id '{shown(record_id)}'.")
 
 
 def record_with_links(
@@ -103,7 +114,7 @@ def record_with_links(
     obj = schema.obj
     found = query.one(org_id=obj.org_id, object_id=obj.pk, pk=key)
     if found is None:
-        raise NotFoundError(f"No {obj.api_name} record with id '{shown(record_id)}'.")
+        raise _no_record(obj, record_id)
     return found, read_links(found.linked_json)
 
 
@@ -146,8 +157,9 @@ class RecordListing:
     matches (for custom fields from statistics shared by every field on the platform, for
     names from trigram statistics) can be wrong by orders of magnitude, and then it walks
     14,000 records for a page of 100 or hashes and sorts 27,000. `walking` and `matching`
-    build the two queries when one is chosen (building costs Python time); `walked_rows`
-    estimates the index's records; `source` is the query the planner may read either way."""
+    build the two queries when one is chosen (building costs Python time); where one is None,
+    `source` is read that way (otherwise the planner may read it either way); `walked_rows`
+    estimates the index's records."""
 
     def __init__(
         self,
@@ -199,10 +211,7 @@ class RecordListing:
         build = self.walking if walked <= self.walk_advantage * self.total else self.matching
         if build is None:
             return self.source
-        reader = build()
-        for method, args, kwargs in self.steps:
-            reader = getattr(reader, method)(*args, **kwargs)
-        return reader
+        return replayed(build(), self.steps)
 
 
 def record_listing(
@@ -238,12 +247,12 @@ def record_listing(
                 "walked_rows": lambda: value_index.estimated_rows(source.field),
             }
     elif conditions or either is not None:
-        # In id (or other built-in) order: the object's index walked, or the matches sorted.
+        # In id (or other built-in) order: the object's index walked (`source`), or the
+        # matches sorted.
         # Walking a row (an index step and a look at the record) costs far less than finding
         # one among the matches and sorting it, which may also mean reading every record when
         # no index finds the matches (a two-letter substring): the walk is preferred.
         readers = {
-            "walking": lambda: source,
             "matching": lambda: matches_sorted(queryset, schema, sort),
             "walked_rows": lambda: estimated_records(schema, archived),
             "walk_advantage": 10.0,
