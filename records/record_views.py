@@ -21,6 +21,7 @@ from api.views import LIST_PARAMETERS, ApiView
 from records import selectors, services
 from records.field_values import value_counts, value_payloads
 from records.filters import Condition, body_conditions, check_search_size, query_conditions
+from records.listing_cache import listing_cache, listing_key
 from records.matching import match_key, matching_records
 from records.ordering import sort_keys
 from records.registry import policy_for
@@ -63,19 +64,20 @@ def record_list(
     sort = parse_sort(params, allowed=schema.derived(sort_keys), default="-id")
     select = parse_select(params, defaults={"meta": False, "fields": True})
     archived = selectors.parse_archived(params)
-    queryset = selectors.record_listing(
-        schema=schema,
-        archived=archived,
-        sort=sort,
-        conditions=conditions,
-        any_of=any_of,
-    )
+    meta, fields = select["meta"], select["fields"]
+
+    def build() -> selectors.RecordListing:
+        queryset = selectors.record_listing(
+            schema=schema, archived=archived, sort=sort, conditions=conditions, any_of=any_of
+        )
+        return payload_rows(queryset, meta=meta, fields=fields)
+
+    key = listing_key(conditions, any_of, archived, tuple(sort), meta, fields)
+    listing = schema.derived(listing_cache).get(key, build).fresh()
     return list_response(
-        payload_rows(queryset, meta=select["meta"], fields=select["fields"]),
+        listing,
         window,
-        serialize=lambda page: record_payloads(
-            page, schema, meta=select["meta"], fields=select["fields"]
-        ),
+        serialize=lambda page: record_payloads(page, schema, meta=meta, fields=fields),
     )
 
 

@@ -179,6 +179,14 @@ class RecordListing:
         self.walk_advantage = walk_advantage  # how many walked rows cost one match found
         self.steps: tuple[tuple[str, tuple, dict], ...] = ()  # applied to a chosen reader
         self.total: int | None = None
+        self._readers: dict[str, Any] = {}  # built readers, kept for the next page
+
+    def fresh(self) -> "RecordListing":
+        """This listing for one more page, before its total is counted: a listing kept for
+        later requests (records.listing_cache) is shared and never counted itself."""
+        rows = copy.copy(self)
+        rows.total = None
+        return rows
 
     def count(self) -> int:
         self.total = self.counted.count()
@@ -194,6 +202,7 @@ class RecordListing:
         rows = copy.copy(self)
         rows.source = getattr(self.source, method)(*args, **kwargs)
         rows.steps = (*self.steps, (method, args, kwargs))
+        rows._readers = {}
         return rows
 
     def __getitem__(self, window: slice):
@@ -208,10 +217,13 @@ class RecordListing:
         if rows is None:
             return self.source
         walked = stop * rows / max(self.total, 1)  # rows passed for `stop` matches
-        build = self.walking if walked <= self.walk_advantage * self.total else self.matching
+        way = "walking" if walked <= self.walk_advantage * self.total else "matching"
+        build = getattr(self, way)
         if build is None:
             return self.source
-        return replayed(build(), self.steps)
+        if way not in self._readers:  # two threads may both build it; either serves
+            self._readers[way] = replayed(build(), self.steps)
+        return self._readers[way]
 
 
 def record_listing(
