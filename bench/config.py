@@ -50,7 +50,7 @@ class Knobs:
             duration=_number("BENCH_DURATION", 5),
             warmup=_number("BENCH_WARMUP", 2),
             ab_duration=_number("BENCH_AB_DURATION", 2),
-            ab_rounds=_count("BENCH_AB_ROUNDS", 3),
+            ab_rounds=_count("BENCH_AB_ROUNDS", 5),
             # One connection per worker: each worker always has a request, and a request's
             # latency is its own, not the wait behind the one before it (4 connections on 2
             # workers doubled every p50, the ceiling's too).

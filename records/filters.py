@@ -8,7 +8,7 @@ filters serve the list's query string, the search body (with `any` OR-groups) an
 import datetime as dt
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -186,24 +186,37 @@ def _equal(target: Target, values: list[Any]) -> Q:
     return either
 
 
-def all_of(
-    conditions: list[Condition], *, archived: bool | None = None, per_row: bool = False
-) -> Q:
+def all_of(conditions: list[Condition], *, archived: bool | None = None) -> Q:
     """Conditions ANDed. Those on one single-valued field that the value index answers are
-    one lookup of its rows, so that a range (`gte` and `lte`) is one index scan, or with
-    `per_row` one check of each record's own index row (value_index.value_matching_all).
-    `archived` is the records' archived state when the caller keeps to one (it narrows the
-    lookups)."""
+    one lookup of its rows, so that a range (`gte` and `lte`) is one index scan. `archived`
+    is the records' archived state when the caller keeps to one (it narrows the lookups)."""
     combined = Q()
     for target, operator, values in conditions:
         if _index_lookup(target, operator, values) is None:
             combined &= condition(target, operator, values)
     for field, field_lookups in _index_lookups_by_field(conditions).values():
-        if per_row:
-            combined &= value_index.value_matching_all(field, field_lookups)
-        else:
-            combined &= value_index.matching_all(field, field_lookups, archived=archived)
+        combined &= value_index.matching_all(field, field_lookups, archived=archived)
     return combined
+
+
+def checked_per_row(
+    conditions: list[Condition],
+) -> tuple[list[Condition], Callable[[str], Q] | None]:
+    """The conditions other than value-index lookups, and what checks those lookups record by
+    record: given the outer reference to a record id, one check of that record's own index
+    row per field (value_index.value_matching_all); None when there are none."""
+    rest = [found for found in conditions if _index_lookup(*found) is None]
+    by_field = list(_index_lookups_by_field(conditions).values())
+    if not by_field:
+        return rest, None
+
+    def checks(record: str) -> Q:
+        combined = Q()
+        for field, field_lookups in by_field:
+            combined &= value_index.value_matching_all(field, field_lookups, record=record)
+        return combined
+
+    return rest, checks
 
 
 def has_index_lookups(conditions: list[Condition]) -> bool:

@@ -2,6 +2,7 @@
 numbers, dates and datetimes as their fixed-width ISO text), empty values last either way,
 ties broken by id in the direction of the first key."""
 
+from collections.abc import Callable
 from functools import cached_property
 
 from django.db.models import F, OrderBy, Q, QuerySet
@@ -102,12 +103,22 @@ class ValuesFirst:
     Quacks like the queryset api.pagination.page_of reads: count() and a slice."""
 
     def __init__(
-        self, queryset: QuerySet, field, *, descending: bool, archived: bool | None
+        self,
+        queryset: QuerySet,
+        field,
+        *,
+        descending: bool,
+        archived: bool | None,
+        checks: Callable[[str], Q] | None = None,
     ) -> None:
         self.queryset = queryset.order_by()
         self.field = field
         self.descending = descending
         self.archived = archived
+        # Conditions checked record by record, given the outer reference to the record's id
+        # (records.filters.checked_per_row): on the walked index row's record id, PostgreSQL
+        # checks them before reading the record.
+        self.checks = checks
         # QuerySet methods to apply to both queries, in order (annotate, values_list).
         self.steps: tuple[tuple[str, tuple, dict], ...] = ()
 
@@ -121,7 +132,11 @@ class ValuesFirst:
 
     def _then(self, method: str, args: tuple, kwargs: dict) -> "ValuesFirst":
         rows = ValuesFirst(
-            self.queryset, self.field, descending=self.descending, archived=self.archived
+            self.queryset,
+            self.field,
+            descending=self.descending,
+            archived=self.archived,
+            checks=self.checks,
         )
         rows.steps = (*self.steps, (method, args, kwargs))
         return rows
@@ -133,12 +148,15 @@ class ValuesFirst:
         having = value_index.having_value(
             self.queryset, self.field, descending=self.descending, archived=self.archived
         )
+        if self.checks is not None:
+            having = having.filter(self.checks(value_index.SORT_VALUE_RECORD))
         return self._as_rows(having)
 
     @cached_property
     def without_value(self) -> QuerySet:
         rows = value_index.rows_of(self.field)
-        lacking = self.queryset.exclude(value_index.has_row(rows)).order_by(
+        queryset = self.queryset if self.checks is None else self.queryset.filter(self.checks("pk"))
+        lacking = queryset.exclude(value_index.has_row(rows)).order_by(
             *(("-object_id", "-id") if self.descending else ("object_id", "id"))
         )
         return self._as_rows(lacking)
@@ -166,13 +184,22 @@ def replayed(source, steps: tuple[tuple[str, tuple, dict], ...]):
 
 
 def listing(
-    queryset: QuerySet, schema, sort: list[SortKey], *, archived: bool | None
+    queryset: QuerySet,
+    schema,
+    sort: list[SortKey],
+    *,
+    archived: bool | None,
+    checks: Callable[[str], Q] | None = None,
 ) -> "QuerySet | ValuesFirst":
     """What a list pages through: ValuesFirst when its one sort key is an indexed custom
     field, else the ordered queryset. `archived` is the records' state when the list keeps
-    to one."""
+    to one; `checks`, conditions checked record by record (ValuesFirst)."""
     if len(sort) == 1 and sort[0].key not in BUILT_IN_SORT_KEYS:
         field = _sortable_field(schema, sort[0].key)
         if value_index.column(field) is not None:
-            return ValuesFirst(queryset, field, descending=sort[0].descending, archived=archived)
+            return ValuesFirst(
+                queryset, field, descending=sort[0].descending, archived=archived, checks=checks
+            )
+    if checks is not None:
+        queryset = queryset.filter(checks("pk"))
     return ordered(queryset, schema, sort)

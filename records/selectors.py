@@ -11,11 +11,13 @@ from api import plan_estimates
 from api.compiled_query import CompiledQuery
 from api.exceptions import InvalidParameterError, NotFoundError, shown
 from api.query import SortKey
+from api.recorded_statement import RecordedCount
 from api.tenancy import for_org
 from records import value_index
 from records.filters import (
     Condition,
     all_of,
+    checked_per_row,
     counted_in_index,
     has_index_lookups,
     query_conditions,
@@ -180,6 +182,7 @@ class RecordListing:
         self.steps: tuple[tuple[str, tuple, dict], ...] = ()  # applied to a chosen reader
         self.total: int | None = None
         self._readers: dict[str, Any] = {}  # built readers, kept for the next page
+        self._counted = RecordedCount()  # for the next count of a kept listing
 
     def fresh(self) -> "RecordListing":
         """This listing for one more page, before its total is counted: a listing kept for
@@ -189,7 +192,7 @@ class RecordListing:
         return rows
 
     def count(self) -> int:
-        self.total = self.counted.count()
+        self.total = self._counted.count(self.counted.count)
         return self.total
 
     def annotate(self, **expressions: Any) -> "RecordListing":
@@ -251,8 +254,14 @@ def record_listing(
         if either is None and has_index_lookups(conditions):
             # Walking the sort field's index, each record's own value rows checked.
             def walking() -> ValuesFirst:
-                per_row = _filtered(schema, archived, conditions, None, per_row=True)
-                return listing(per_row, schema, sort, archived=state)
+                rest, checks = checked_per_row(conditions)
+                return listing(
+                    _filtered(schema, archived, rest, None),
+                    schema,
+                    sort,
+                    archived=state,
+                    checks=checks,
+                )
 
             readers = {
                 "walking": walking,
@@ -284,8 +293,6 @@ def _filtered(
     archived: str,
     conditions: list[Condition],
     extra: Q | None,
-    *,
-    per_row: bool = False,
 ) -> QuerySet[Record]:
     # One Q, one filter(): each filter() call copies the query, a cost every list pays.
     wanted = in_object(schema.obj)
@@ -294,7 +301,7 @@ def _filtered(
     elif archived == "true":
         wanted &= Q(archived_at__isnull=False)
     if conditions:
-        wanted &= all_of(conditions, archived=ARCHIVED_STATES[archived], per_row=per_row)
+        wanted &= all_of(conditions, archived=ARCHIVED_STATES[archived])
     if extra is not None:
         wanted &= extra
     return for_org(Record, org_id=schema.obj.org_id).filter(wanted)

@@ -92,13 +92,15 @@ def rows_matching(
     return rows
 
 
-def value_matching_all(field: Field, lookups: list[tuple[str, Any]]) -> Q:
+def value_matching_all(field: Field, lookups: list[tuple[str, Any]], *, record: str = "pk") -> Q:
     """Records whose value of the single-valued `field` satisfies every lookup, checked row by
     row: a scalar subquery reading the record's one index row by primary key. Unlike
     `matching_all`'s EXISTS, the planner cannot turn it into a join, so a list walking another
     field's index in order checks each record it passes and stops after one page. That is
-    the cheaper plan when many records match (records.selectors.RecordListing decides)."""
-    row = rows_matching(field, lookups).filter(record_id=OuterRef("pk"), position=0)
+    the cheaper plan when many records match (records.selectors.RecordListing decides).
+    `record` names the record's id in the outer query: the walked index row's record id
+    lets PostgreSQL check it before it reads the record at all."""
+    row = rows_matching(field, lookups).filter(record_id=OuterRef(record), position=0)
     return Q(IsNull(Subquery(row.values("record_id")), False))
 
 
@@ -135,6 +137,11 @@ def with_sort_value(queryset: QuerySet, field: Field, alias: str) -> tuple[Query
     return joined, F(f"{alias}__{column(field)}")
 
 
+# The record id of the index row a ValuesFirst list walks, an alias on having_value's query:
+# a subquery's OuterRef("sort_value__record_id") would join the index rows a second time.
+SORT_VALUE_RECORD = "sort_value_record_id"
+
+
 def having_value(
     queryset: QuerySet, field: Field, *, descending: bool, archived: bool | None
 ) -> QuerySet:
@@ -147,10 +154,12 @@ def having_value(
         # Equal to a constant, so the index's (value, archived, record) order is the
         # (value, record) order the page wants.
         on &= Q(indexed_values__archived=archived)
-    joined = queryset.annotate(sort_value=FilteredRelation("indexed_values", condition=on)).filter(
-        **{f"sort_value__{kind}__isnull": False}
+    joined = (
+        queryset.annotate(sort_value=FilteredRelation("indexed_values", condition=on))
+        .filter(**{f"sort_value__{kind}__isnull": False})
+        .alias(**{SORT_VALUE_RECORD: F("sort_value__record_id")})
     )
-    value, record = F(f"sort_value__{kind}"), F("sort_value__record_id")
+    value, record = F(f"sort_value__{kind}"), F(SORT_VALUE_RECORD)
     if descending:
         return joined.order_by(value.desc(), record.desc())
     return joined.order_by(value.asc(), record.asc())
