@@ -301,6 +301,8 @@ class RecordFieldValuesView(ApiView):
 
 
 class RecordDetailView(ApiView):
+    accepted_params = {"GET": ("select",), "DELETE": ()}
+
     @extend_schema(
         responses=RecordSerializer,
         parameters=[SELECT],
@@ -359,6 +361,8 @@ class RecordDetailView(ApiView):
 
 
 class RecordArchiveView(ApiView):
+    accepted_params = {"POST": ("select",)}
+
     @extend_schema(
         request=None,
         parameters=[IF_MATCH],
@@ -376,6 +380,8 @@ class RecordArchiveView(ApiView):
 
 
 class RecordUnarchiveView(ApiView):
+    accepted_params = {"POST": ("select",)}
+
     @extend_schema(
         request=None,
         parameters=[IF_MATCH],

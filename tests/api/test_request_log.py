@@ -152,12 +152,12 @@ def test_written_outside_a_transaction_as_in_production(org, make_key):
     """Outside the test transaction the write takes the production path (on PostgreSQL, the
     INSERT that does not wait for the WAL flush)."""
     _, raw = make_key(org, "read")
-    response = ApiClient(raw).get("/api/me?x=1")
+    response = ApiClient(raw).get("/api/requests?limit=1")
     entry = RequestLog.objects.get(guid=response.body["guid"])
     assert (entry.org_id, entry.method, entry.path, entry.status) == (
         org.id,
         "GET",
-        "/api/me?x=1",
+        "/api/requests?limit=1",
         200,
     )
     assert entry.api_key_prefix == raw[:15]
