@@ -14,6 +14,10 @@ bind = ["127.0.0.1:8000"]  # behind a proxy; --bind HOST:PORT (or unix:PATH) ove
 # connection and the count below bounds them. Requests are short database work; webhook sends
 # and other slow work belong to the db_worker, never to a request.
 worker_class = "sync"
+# Each sync worker keeps its one database connection between requests (a connection per
+# request would cost a TCP and authentication round trip each): bounded by `workers`. Read by
+# config/settings.py in the workers, which inherit this environment.
+os.environ.setdefault("DATABASE_CONN_MAX_AGE", "60")
 _cores = os.process_cpu_count() if hasattr(os, "process_cpu_count") else os.cpu_count()
 workers = int(os.environ.get("WEB_CONCURRENCY") or max(2, _cores or 1))
 

@@ -141,7 +141,10 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+        # Kept between requests only where the server's threads are bounded: config/gunicorn.py
+        # sets 60 for its sync workers (one connection each). Elsewhere (the development
+        # server starts a thread per client connection) each request closes its own.
+        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
         # Not before every request (a SELECT 1 each): api.db_connections checks a kept
         # connection only after DATABASE_HEALTH_CHECK_IDLE_SECONDS without use.
         conn_health_checks=False,
