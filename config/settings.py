@@ -259,6 +259,11 @@ API_REQUEST_LOG_ENABLED = env_bool("API_REQUEST_LOG_ENABLED", default=True)
 API_REQUEST_LOG_RETENTION_DAYS = int(os.environ.get("API_REQUEST_LOG_RETENTION_DAYS", "14"))
 # How long the first response to an Idempotency-Key is kept and replayed to retries.
 API_IDEMPOTENCY_RETENTION_HOURS = int(os.environ.get("API_IDEMPOTENCY_RETENTION_HOURS", "24"))
+# A key reserved this long without an answer lost its request (the process died): a retry
+# takes it over. Above gunicorn's request timeout (30 s) and the statement timeout.
+API_IDEMPOTENCY_IN_FLIGHT_TIMEOUT_SECONDS = float(
+    os.environ.get("API_IDEMPOTENCY_IN_FLIGHT_TIMEOUT_SECONDS", "60")
+)
 # Bounds on what a tenant controls (docs/api.md, "Limits"): past one, a 400 naming it.
 API_MAX_FIELDS_PER_OBJECT = int(os.environ.get("API_MAX_FIELDS_PER_OBJECT", "500"))
 API_MAX_OBJECTS_PER_ORG = int(os.environ.get("API_MAX_OBJECTS_PER_ORG", "200"))
