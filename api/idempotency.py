@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from api.exceptions import ConflictError, InvalidInputError, InvalidParameterError
 from api.models import IdempotentRequest
+from api.parsers import reject_header_surrogates
 
 logger = logging.getLogger("api.idempotency")
 
@@ -66,6 +67,7 @@ def requested_key(request: HttpRequest) -> str | None:
     value = request.headers.get(HEADER)
     if value is None:
         return None
+    reject_header_surrogates(value, HEADER)
     if not value.strip():
         raise InvalidParameterError(HEADER, "it is empty; send up to 255 visible characters.")
     if len(value) > MAX_KEY_LENGTH:

@@ -98,6 +98,19 @@ def reject_surrogates(data: Any, where: str) -> None:
         )
 
 
+def reject_header_surrogates(value: str, header: str) -> None:
+    """A header value as WSGI passes it (its bytes as Latin-1): a lone surrogate in it, encoded
+    as UTF-8 would encode one (or given as text by a server that decodes headers), is a 422
+    naming the header, as anywhere else in a request."""
+    try:
+        text = value.encode("latin-1").decode("utf-8", "surrogatepass")
+    except UnicodeEncodeError:
+        text = value  # already text, not Latin-1 bytes
+    except UnicodeDecodeError:
+        return  # not UTF-8 at all: the header's own check refuses it
+    reject_surrogates({header: text}, "headers")
+
+
 def check_form_text(raw: str, encoding: str, where: str) -> None:
     """A urlencoded text (a form body or a query string) whose %-escapes decode in
     `encoding`: invalid UTF-8 is a 400 (never U+FFFD), an encoded surrogate a 422."""

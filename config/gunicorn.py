@@ -25,10 +25,12 @@ workers = int(os.environ.get("WEB_CONCURRENCY") or max(2, _cores or 1))
 timeout = 30
 
 # Access log on stdout, with the request guid the API answered (X-Request-Id) at the end, so an
-# access line leads to the application's log lines for the same request.
+# access line leads to the application's log lines for the same request. The request line
+# without its query string (method, path, protocol): a credential a client put in a URL must
+# not reach the logs; the request log keeps the query string, credentials redacted.
 accesslog = "-"
 access_log_format = (
-    '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %({x-request-id}o)s'
+    '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(f)s" "%(a)s" %({x-request-id}o)s'
 )
 
 # Whether a request came over HTTPS is Django's decision alone (SECURE_PROXY_SSL_HEADER, unset

@@ -177,7 +177,6 @@ def test_the_first_request_finishing_after_a_takeover_stores_nothing(api, rf):
         ("", "it is empty; send up to 255 visible characters."),
         ("   ", "it is empty; send up to 255 visible characters."),
         ("key\x00nul", "use visible ASCII characters only (a UUID, for instance)."),
-        ("lone \ud800 surrogate", "use visible ASCII characters only (a UUID, for instance)."),
         ("clé", "use visible ASCII characters only (a UUID, for instance)."),
         ("tab\tkey", "use visible ASCII characters only (a UUID, for instance)."),
     ],
