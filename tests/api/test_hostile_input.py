@@ -9,9 +9,9 @@ an unknown key.
 Each is input the API must refuse, so every answer must be a 4xx (never a 5xx, never a 2xx) in
 the contract's error envelope, small, and the database must be exactly as it was before.
 
-A write route needs a body that is valid for it (VALID_BODIES, checked by its own test: the
-corpus' answers are refusals of the hostility, not of a body that was wrong anyway); a route
-without one fails the run, naming it."""
+Each write route's cases are variations of a body valid for it (valid_bodies(), each checked
+by test_every_valid_body_is_accepted: the corpus' answers are refusals of the hostility, not
+of a body that was wrong anyway); a write route without one fails the run, naming it."""
 
 import json
 from collections.abc import Callable, Iterator
@@ -219,9 +219,10 @@ def body_cases(body: dict) -> list[Case]:
     def swap_shape(value: Any) -> Any:
         return {"0": value} if isinstance(value, list) else [value]
 
-    shapes = list(leaves(body, list)) or list(leaves(body, dict))
-    if shapes:
-        kind = list if list(leaves(body, list)) else dict
+    # The first list inside the body made an object, else the first object made a list, else
+    # a list where records take their `fields` object (an unknown key elsewhere).
+    kind = next((k for k in (list, dict) if any(leaves(body, k))), None)
+    if kind is not None:
         swapped = replaced(body, kind, swap_shape, "unused")
     else:
         swapped = {**body, "fields": ["not", "an", "object"]}
