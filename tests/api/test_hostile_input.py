@@ -275,6 +275,56 @@ def body_cases(body: dict) -> list[Case]:
             text.encode(),
             headers=(("HTTP_IDEMPOTENCY_KEY", "a\x00b"),),
         ),
+        *authorization_cases(text.encode()),
+    ]
+
+
+def authorization_cases(body: bytes | None) -> list[Case]:
+    return [
+        Case(
+            f"header: {name} in Authorization",
+            body,
+            headers=(("HTTP_AUTHORIZATION", "Bearer rb_" + value),),
+        )
+        for name, value in (
+            ("lone surrogate", SURROGATE_UTF8.decode("latin-1")),
+            ("NUL", "a\x00b"),
+            ("huge value", "x" * 100_000),
+        )
+    ]
+
+
+# Route-specific refusals beyond the generic variations: numbers past 2**63 where the route
+# reads a window or an id, and the shapes its body nests.
+EXTRA_BODIES: dict[tuple[str, str], list[tuple[str, dict]]] = {
+    ("api/records/<str:object_name>/search", "post"): [
+        ("limit past 2**63", {"limit": PAST_2_63}),
+        ("offset past 2**63", {"offset": PAST_2_63}),
+        (
+            "an `in` value past 2**63",
+            {"filters": {"fields__count": {"operator": "in", "value": [PAST_2_63]}}},
+        ),
+        ("`any` an object", {"any": {"name": {"operator": "", "value": ["x"]}}}),
+        ("`filters` a list", {"filters": [{"name": {"operator": "", "value": ["x"]}}]}),
+    ],
+    ("api/records/<str:object_name>/batch", "post"): [
+        ("an id past 2**63", {"operations": [{"op": "update", "id": PAST_2_63, "fields": {}}]}),
+        ("operations an object", {"operations": {"op": "create", "name": "x"}}),
+        ("an operation a list", {"operations": [["create", "x"]]}),
+    ],
+    ("api/objects", "post"): [
+        ("fields an object", {"api_name": "tickets", "fields": {"api_name": "x", "type": "text"}}),
+    ],
+    ("api/webhooks", "post"): [
+        ("events an object", {"url": "http://127.0.0.1:9/h", "events": {"0": "record.created"}}),
+    ],
+}
+
+
+def extra_cases(route: Route, method: str) -> list[Case]:
+    return [
+        Case(f"json: {name}", as_json(body))
+        for name, body in EXTRA_BODIES.get((route.path, method), [])
     ]
 
 
@@ -304,8 +354,9 @@ def id_cases(route: Route, body: bytes | None) -> list[Case]:
     return cases
 
 
-def query_cases() -> list[Case]:
-    """The hostile query strings of a GET (and the body a GET may carry)."""
+def query_cases(*, public: bool) -> list[Case]:
+    """The hostile query strings of a GET (and the body a GET may carry); and, where the route
+    is not public (a public one ignores credentials), hostile credentials."""
     return [
         Case("query: lone surrogate", query="limit=%ED%A0%80"),
         Case("query: lone surrogate in a key", query="%ED%A0%80=1"),
@@ -320,6 +371,7 @@ def query_cases() -> list[Case]:
         Case("body: nested 10,000 deep", b'{"limit": ' + b"[" * 10_000 + b"]" * 10_000 + b"}"),
         Case("body: lone surrogate", b'{"limit": "\\ud800"}'),
         Case("body: Content-Type text/plain", b"limit=1", "text/plain"),
+        *([] if public else authorization_cases(None)),
     ]
 
 
@@ -401,7 +453,7 @@ def test_every_valid_body_is_accepted(route, method, tenant, bodies):
 def test_hostile_bodies_are_refused_and_change_nothing(route, method, tenant, bodies):
     assert (route.path, method) in bodies, f"{method.upper()} /{route.path}: no valid body"
     body = bodies[route.path, method]
-    cases = body_cases(body) + id_cases(route, as_json(body))
+    cases = body_cases(body) + extra_cases(route, method) + id_cases(route, as_json(body))
     if route.path in IF_MATCH_ROUTES:
         cases += if_match_cases(body)
     run_corpus(tenant, method, route, cases)
@@ -409,7 +461,8 @@ def test_hostile_bodies_are_refused_and_change_nothing(route, method, tenant, bo
 
 @pytest.mark.parametrize("route", GET_ROUTES, ids=str)
 def test_hostile_queries_are_refused_and_change_nothing(route, tenant):
-    cases = query_cases() + id_cases(route, None)
+    public = route.view.authentication_classes == []  # the index: no key needed
+    cases = query_cases(public=public) + id_cases(route, None)
     if route.path in DOCUMENT_ROUTES:
         # Not the API's envelope, but never a server error whatever the query says.
         for case in cases:
