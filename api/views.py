@@ -23,6 +23,8 @@ from api.pagination import list_response
 from api.query import parse_sort, parse_window, reject_unknown_params
 from api.serializers import ApiIndexSerializer, ExperimentalFeatureSerializer, RequestLogSerializer
 
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
 
 class ApiView(APIView):
     """The base of every API view: a body that was sent is always parsed, so an unsupported
@@ -41,6 +43,9 @@ class ApiView(APIView):
     # input sent where it would be ignored (a body on an archive, an offset on one record) is
     # refused rather than silently doing nothing. Other methods check their own inputs.
     accepted_params: Mapping[str, Collection[str]] = {}
+    # Per POST, PUT or PATCH that reads its input from the body: the query parameters it
+    # reads as well (none unless named here); any other is a 400, for the same reason.
+    accepted_query_params: Mapping[str, Collection[str]] = {}
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
@@ -56,9 +61,13 @@ class ApiView(APIView):
             _ = request._request.body  # read whole before parsing, for the fingerprint
         if request.stream is not None:
             _ = request.data
-        accepted = self.accepted_params.get(request.method or "")
+        method = request.method or ""
+        accepted = self.accepted_params.get(method)
         if accepted is not None:
             reject_unknown_params(read_params(request), allowed=accepted, window=False)
+        elif method in BODY_METHODS:
+            allowed = self.accepted_query_params.get(method, ())
+            reject_unknown_params(request.query_params, allowed=allowed, window=False)
         if key is not None and request.auth is not None:
             self.idempotency_reservation = idempotency.reserve(
                 request._request,

@@ -101,6 +101,8 @@ def one_record(record, schema, params, *, status: int = 200, links=None) -> Resp
 
 
 class RecordListView(ApiView):
+    accepted_query_params = {"POST": ("select",)}
+
     @extend_schema(
         responses=RecordSerializer(many=True),
         parameters=[
@@ -174,6 +176,7 @@ class RecordSearchView(ApiView):
 
 
 class RecordUpsertView(ApiView):
+    accepted_query_params = {"POST": ("select",)}
     envelope_extra_schema = {
         "created": {"type": "boolean", "description": "True when the upsert created the record."}
     }
@@ -302,6 +305,7 @@ class RecordFieldValuesView(ApiView):
 
 class RecordDetailView(ApiView):
     accepted_params = {"GET": ("select",), "DELETE": ()}
+    accepted_query_params = {"PATCH": ("select",), "PUT": ("select",)}
 
     @extend_schema(
         responses=RecordSerializer,

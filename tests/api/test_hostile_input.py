@@ -265,6 +265,7 @@ def body_cases(body: dict) -> list[Case]:
         Case("query: lone surrogate", text.encode(), query="name=%ED%A0%80"),
         Case("query: invalid UTF-8", text.encode(), query="name=%FF"),
         Case("query: NUL", text.encode(), query="name=%00"),
+        Case("query: unknown parameter", text.encode(), query="no_such_parameter=1"),
         Case(
             "header: lone surrogate in Idempotency-Key",
             text.encode(),
