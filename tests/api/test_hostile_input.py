@@ -442,7 +442,7 @@ def test_the_corpus_reaches_every_route():
 def test_every_valid_body_is_accepted(route, method, tenant, bodies):
     """The control: the corpus' bodies start from one the route accepts."""
     assert (route.path, method) in bodies, (
-        f"{method.upper()} /{route.path} has no valid body in VALID_BODIES: add one, so that "
+        f"{method.upper()} /{route.path} has no valid body in valid_bodies(): add one, so that "
         "the hostile-input corpus covers it."
     )
     case = Case("valid", as_json(bodies[route.path, method]))
