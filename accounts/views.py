@@ -19,6 +19,8 @@ from api.views import LIST_PARAMETERS, ApiView
 
 
 class MeView(ApiView):
+    accepted_params = {"GET": ()}
+
     @extend_schema(
         responses=MeSerializer,
         tags=["keys"],
@@ -76,6 +78,7 @@ class ApiKeyListView(ApiView):
 
 class ApiKeyRevokeView(ApiView):
     required_scopes = {"*": Scope.ADMIN}
+    accepted_params = {"POST": ()}
 
     @extend_schema(
         request=None,

@@ -10,6 +10,12 @@ unique constraint on (API key, key) is what lets only one of many concurrent req
 A response that says the server failed (5xx), or that a write collided and nothing was
 written, is not kept: its reservation is deleted so that a retry runs again. A reservation
 older than `API_IDEMPOTENCY_RETENTION_HOURS` is ignored (and purged by `api.tasks`).
+
+A reservation still without an answer after `API_IDEMPOTENCY_IN_FLIGHT_TIMEOUT_SECONDS` (above
+the longest a request may run: gunicorn kills a worker whose request passes its timeout) lost
+its request with its process: the next retry takes it over, one retry only (a conditional
+UPDATE), and runs. The first request, should it still finish, then stores nothing: its answer
+goes only to its own client.
 """
 
 import hashlib
@@ -24,6 +30,7 @@ from django.utils import timezone
 
 from api.exceptions import ConflictError, InvalidInputError, InvalidParameterError
 from api.models import IdempotentRequest
+from api.parsers import reject_header_surrogates
 
 logger = logging.getLogger("api.idempotency")
 
@@ -48,6 +55,7 @@ class Replay(Exception):
 @dataclass(frozen=True)
 class Reservation:
     pk: int
+    request_guid: object  # the request holding the row; a takeover changes it
 
 
 def requested_key(request: HttpRequest) -> str | None:
@@ -59,6 +67,7 @@ def requested_key(request: HttpRequest) -> str | None:
     value = request.headers.get(HEADER)
     if value is None:
         return None
+    reject_header_surrogates(value, HEADER)
     if not value.strip():
         raise InvalidParameterError(HEADER, "it is empty; send up to 255 visible characters.")
     if len(value) > MAX_KEY_LENGTH:
@@ -87,6 +96,11 @@ def cutoff():
     return timezone.now() - timedelta(hours=settings.API_IDEMPOTENCY_RETENTION_HOURS)
 
 
+def in_flight_cutoff():
+    """Reserved before this and still unanswered: the request died with its process."""
+    return timezone.now() - timedelta(seconds=settings.API_IDEMPOTENCY_IN_FLIGHT_TIMEOUT_SECONDS)
+
+
 def reserve(
     request: HttpRequest, *, key: str, org_id, api_key_id, request_fingerprint: str
 ) -> Reservation:
@@ -104,7 +118,7 @@ def reserve(
                     request_guid=request.guid,
                     created_at=timezone.now(),
                 )
-            return Reservation(pk=row.pk)
+            return Reservation(pk=row.pk, request_guid=request.guid)
         except IntegrityError:
             pass
         existing = IdempotentRequest.objects.filter(api_key_id=api_key_id, key=key).first()
@@ -121,7 +135,20 @@ def reserve(
                 detail={HEADER: ["Already used for a different request."]},
             )
         if existing.status is None:
-            raise in_flight_error()
+            if existing.created_at >= in_flight_cutoff():
+                raise in_flight_error()
+            taken = IdempotentRequest.objects.filter(
+                pk=existing.pk, status__isnull=True, created_at=existing.created_at
+            ).update(request_guid=request.guid, created_at=timezone.now())
+            if taken:
+                logger.warning(
+                    "%s %s: took over a reservation left unanswered since %s",
+                    HEADER,
+                    existing.pk,
+                    existing.created_at.isoformat(),
+                )
+                return Reservation(pk=existing.pk, request_guid=request.guid)
+            continue  # another retry took it, or the first request answered meanwhile
         raise Replay(replayed_response(existing))
     raise in_flight_error()
 
@@ -144,8 +171,11 @@ def replayed_response(stored: IdempotentRequest) -> HttpResponse:
 
 def finish(reservation: Reservation, request: HttpRequest, response: HttpResponseBase) -> None:
     """Stores the response for retries, or lets the key go when the request failed in a way
-    that a retry may fix (a 5xx, or a write that collided and wrote nothing)."""
-    rows = IdempotentRequest.objects.filter(pk=reservation.pk)
+    that a retry may fix (a 5xx, or a write that collided and wrote nothing). Nothing, when a
+    retry took the reservation over meanwhile: the row is the retry's now."""
+    rows = IdempotentRequest.objects.filter(
+        pk=reservation.pk, request_guid=reservation.request_guid
+    )
     try:
         if response.status_code >= 500 or getattr(response, "retryable", False):
             rows.delete()
@@ -163,8 +193,8 @@ def finish(reservation: Reservation, request: HttpRequest, response: HttpRespons
             status=response.status_code, response_headers=headers, response_body=response.content
         )
     except DatabaseError:
-        # The key stays reserved (a retry is a 409 until it expires) rather than risk a
-        # second write; the response itself still reaches the client.
+        # The key stays reserved (a retry is a 409 until the in-flight timeout passes) rather
+        # than risk a second write at once; the response itself still reaches the client.
         logger.exception("Could not store the response for %s %s", HEADER, reservation.pk)
 
 

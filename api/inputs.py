@@ -2,18 +2,19 @@
 three accepted encodings (GET and DELETE may carry one too)."""
 
 from typing import Any
+from urllib.parse import parse_qsl
 
 from django.http import HttpRequest, QueryDict
 from rest_framework.exceptions import ParseError
 from rest_framework.request import Request
 
 from api.exceptions import BadRequestError
-from api.parsers import check_form_text, reject_nul
+from api.parsers import NUL, check_form_text, reject_nul
 
 
 def check_query_string(request: HttpRequest) -> None:
     """The raw query string is UTF-8 through and through: invalid bytes are a 400 (never
-    U+FFFD), an encoded lone surrogate a 422 naming the parameter."""
+    U+FFFD), an encoded lone surrogate a 422 naming the parameter, a NUL a 400."""
     raw = request.META.get("QUERY_STRING", "")
     if not raw:
         return
@@ -25,6 +26,12 @@ def check_query_string(request: HttpRequest) -> None:
         check_form_text(text, "utf-8", "query string")
     except ParseError as exc:
         raise BadRequestError(str(exc.detail)) from None
+    # Checked here for every route, not only where a view reads its parameters: a route that
+    # takes none must refuse one it cannot store as well as one it does not know.
+    if any(NUL in name or NUL in value for name, value in parse_qsl(text, True)):
+        raise BadRequestError(
+            "The query string contains a NUL character (%00), which is not allowed."
+        )
 
 
 def _plain(data: QueryDict) -> dict[str, Any]:

@@ -8,14 +8,17 @@
 - RateLimit-* headers; one row in the request log, written once the answer is sent.
 """
 
+import re
 import time
 import uuid
 from collections.abc import Callable
 from functools import partial
+from urllib.parse import unquote_plus
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.encoding import escape_uri_path, iri_to_uri
 
 from api import statement_timeout
 from api.envelope import error_response
@@ -27,6 +30,52 @@ API_PREFIX = "/api"
 
 def is_api_path(path: str) -> bool:
     return path == API_PREFIX or path.startswith(API_PREFIX + "/")
+
+
+# Query parameters whose value is a credential by their name (split at `_`, `-`, `.`), however
+# a client came to send one there: keys go in headers, but a URL pasted from elsewhere may
+# hold one. The request log is read back by the organization and support; it must hold none.
+CREDENTIAL_WORDS = frozenset(
+    {
+        "key",
+        "apikey",
+        "token",
+        "secret",
+        "password",
+        "passwd",
+        "auth",
+        "authorization",
+        "bearer",
+        "signature",
+        "credential",
+        "credentials",
+        "session",
+        "sessionid",
+    }
+)
+# This product's raw API key, wherever it appears in a path or query (accounts.services).
+RAW_API_KEY = re.compile(r"rb_[0-9a-f]{12}_[0-9a-f]{48}", re.IGNORECASE)
+REDACTED = "REDACTED"
+
+
+def is_credential_name(name: str) -> bool:
+    words = re.split(r"[^a-z0-9]+", unquote_plus(name).lower())
+    return any(word in CREDENTIAL_WORDS for word in words) or "".join(words) in CREDENTIAL_WORDS
+
+
+def logged_path(request: HttpRequest) -> str:
+    """The path and query string as the request log keeps them: the value of a parameter
+    named like a credential, and anything shaped like a raw API key, replaced by REDACTED.
+    The rest is kept as sent (still percent-encoded)."""
+    query = request.META.get("QUERY_STRING", "")
+    if query:
+        pairs = []
+        for pair in query.split("&"):
+            name, separator, _ = pair.partition("=")
+            pairs.append(f"{name}={REDACTED}" if separator and is_credential_name(name) else pair)
+        query = "&".join(pairs)
+    path = escape_uri_path(request.path) + (f"?{iri_to_uri(query)}" if query else "")
+    return RAW_API_KEY.sub(REDACTED, path)
 
 
 class ApiRequestMiddleware:
@@ -78,7 +127,7 @@ class ApiRequestMiddleware:
                     api_key_id=getattr(key, "pk", None),
                     api_key_prefix=getattr(key, "prefix", ""),
                     method=request.method or "",
-                    path=request.get_full_path(),
+                    path=logged_path(request),
                     status=response.status_code,
                     duration_ms=(time.perf_counter() - started) * 1000,
                     error=getattr(request, "api_error", "") if response.status_code >= 400 else "",

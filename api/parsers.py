@@ -98,6 +98,19 @@ def reject_surrogates(data: Any, where: str) -> None:
         )
 
 
+def reject_header_surrogates(value: str, header: str) -> None:
+    """A header value as WSGI passes it (its bytes as Latin-1): a lone surrogate in it, encoded
+    as UTF-8 would encode one (or given as text by a server that decodes headers), is a 422
+    naming the header, as anywhere else in a request."""
+    try:
+        text = value.encode("latin-1").decode("utf-8", "surrogatepass")
+    except UnicodeEncodeError:
+        text = value  # already text, not Latin-1 bytes
+    except UnicodeDecodeError:
+        return  # not UTF-8 at all: the header's own check refuses it
+    reject_surrogates({header: text}, "headers")
+
+
 def check_form_text(raw: str, encoding: str, where: str) -> None:
     """A urlencoded text (a form body or a query string) whose %-escapes decode in
     `encoding`: invalid UTF-8 is a 400 (never U+FFFD), an encoded surrogate a 422."""
@@ -195,9 +208,11 @@ class MultiPartParser(parsers.MultiPartParser):
         # Django only recognises a lower-case "multipart/"; the boundary keeps its case.
         mime, separator, parameters = (media_type or "").partition(";")
         media_type = mime.strip().lower() + separator + parameters
-        request = (parser_context or {}).get("request")
+        parser_context = parser_context or {}
+        encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
+        request = parser_context.get("request")
         if request is not None:
-            _check_multipart(request._request.body, parameters)
+            _check_multipart(request._request.body, parameters, encoding)
         result = super().parse(stream, media_type, parser_context)
         reject_nul(result.data, "request body")
         reject_surrogates(result.data, "request body")
@@ -207,7 +222,7 @@ class MultiPartParser(parsers.MultiPartParser):
 BOUNDARY = re.compile(r'(?:^|;)\s*boundary=(?:"([^"]+)"|([^;\s]+))', re.IGNORECASE)
 
 
-def _check_multipart(body: bytes, parameters: str) -> None:
+def _check_multipart(body: bytes, parameters: str, encoding: str) -> None:
     found = BOUNDARY.search(parameters)
     if found is None:
         raise ParseError("The multipart body has no boundary in its Content-Type.")
@@ -219,3 +234,36 @@ def _check_multipart(body: bytes, parameters: str) -> None:
             "The multipart body is malformed: its parts must open with '--<boundary>' and the "
             "body must end with '--<boundary>--'."
         )
+    for part in body.split(delimiter)[1:]:
+        if part.startswith(b"--"):
+            break  # the closing delimiter: what follows is the epilogue
+        _check_part_text(part, encoding)
+
+
+PART_NAME = re.compile(rb'\bname="([^"]*)"', re.IGNORECASE)
+
+
+def _check_part_text(part: bytes, encoding: str) -> None:
+    """A form field's name and value are text in the body's charset: Django would decode them
+    with U+FFFD for each bad byte, so they are checked first. Invalid bytes are a 400, an
+    encoded lone surrogate a 422 naming the field. A file's content is bytes, not text."""
+    head, _, content = part.partition(b"\r\n\r\n")
+    if b"filename=" in head.lower():
+        return
+    found = PART_NAME.search(head)
+    name = found.group(1) if found else b""
+    for text in (name, content.removesuffix(b"\r\n")):
+        try:
+            text.decode(encoding)
+        except (UnicodeDecodeError, LookupError):
+            try:
+                decoded = text.decode(encoding, "surrogatepass")
+            except (UnicodeDecodeError, LookupError):
+                decoded = None
+            field = name.decode(encoding, "surrogatepass") if decoded is not None else ""
+            if decoded is not None and SURROGATE.search(decoded):
+                reject_surrogates({field: decoded}, "request body")
+            raise ParseError(
+                f"The multipart body is not valid {encoding.upper()}: a part's name or value "
+                "holds bytes that decode to no character."
+            ) from None

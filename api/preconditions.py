@@ -12,6 +12,7 @@ import re
 from django.http import HttpRequest
 
 from api.exceptions import InvalidParameterError
+from api.parsers import reject_header_surrogates
 
 HEADER = "If-Match"
 # One list element: optional whitespace, an optional entity tag, optional whitespace, then a
@@ -27,7 +28,10 @@ def etag(version: int) -> str:
 def expected_versions(request: HttpRequest) -> frozenset[int] | None:
     """The versions `If-Match` allows, or None when any will do (no header, or `*`)."""
     value = request.headers.get(HEADER)
-    if value is None or value.strip() == "*":
+    if value is None:
+        return None
+    reject_header_surrogates(value, HEADER)
+    if value.strip() == "*":
         return None
     versions: set[int] = set()
     seen_tag = False

@@ -66,14 +66,17 @@ def _integer(params: Mapping[str, Any], name: str, *, minimum: int, maximum: int
 WINDOW_PARAMS = ("limit", "offset", "page", "page_size")
 
 
-def reject_unknown_params(params: Mapping[str, Any], *, allowed: Collection[str]) -> None:
-    """A parameter the list does not know is a 400, so a typo never silently does nothing."""
-    known = {*WINDOW_PARAMS, *allowed}
+def reject_unknown_params(
+    params: Mapping[str, Any], *, allowed: Collection[str], window: bool = True
+) -> None:
+    """A parameter the route does not know is a 400, so a typo never silently does nothing.
+    Lists know the window's parameters too (`window`)."""
+    known = {*(WINDOW_PARAMS if window else ()), *allowed}
     unknown = sorted(str(name) for name in params if name not in known)
     if unknown:
         valid = ", ".join(sorted(known))
         raise BadRequestError(
-            f"Unknown parameter: {', '.join(unknown)}. Valid parameters: {valid}.",
+            f"Unknown parameter: {', '.join(unknown)}. Valid parameters: {valid or 'none'}.",
             detail={name: ["Unknown parameter."] for name in unknown},
         )
 

@@ -1,6 +1,8 @@
 """The api app's own routes: the index, the request log, the experimental flags, and the
 envelope-shaped 404 for any unknown path under /api/."""
 
+from collections.abc import Collection, Mapping
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from drf_spectacular.views import (
     SpectacularAPIView,
@@ -21,6 +23,8 @@ from api.pagination import list_response
 from api.query import parse_sort, parse_window, reject_unknown_params
 from api.serializers import ApiIndexSerializer, ExperimentalFeatureSerializer, RequestLogSerializer
 
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
 
 class ApiView(APIView):
     """The base of every API view: a body that was sent is always parsed, so an unsupported
@@ -34,6 +38,14 @@ class ApiView(APIView):
 
     idempotency_key_accepted = True
     idempotency_reservation: idempotency.Reservation | None = None
+    # Per method whose handler reads no input of its own: the only parameters (query string
+    # and body together) it accepts. Anything else is a 400 before the handler runs, so that
+    # input sent where it would be ignored (a body on an archive, an offset on one record) is
+    # refused rather than silently doing nothing. Other methods check their own inputs.
+    accepted_params: Mapping[str, Collection[str]] = {}
+    # Per POST, PUT or PATCH that reads its input from the body: the query parameters it
+    # reads as well (none unless named here); any other is a 400, for the same reason.
+    accepted_query_params: Mapping[str, Collection[str]] = {}
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
@@ -49,6 +61,13 @@ class ApiView(APIView):
             _ = request._request.body  # read whole before parsing, for the fingerprint
         if request.stream is not None:
             _ = request.data
+        method = request.method or ""
+        accepted = self.accepted_params.get(method)
+        if accepted is not None:
+            reject_unknown_params(read_params(request), allowed=accepted, window=False)
+        elif method in BODY_METHODS:
+            allowed = self.accepted_query_params.get(method, ())
+            reject_unknown_params(request.query_params, allowed=allowed, window=False)
         if key is not None and request.auth is not None:
             self.idempotency_reservation = idempotency.reserve(
                 request._request,
@@ -84,6 +103,7 @@ class ApiIndexView(ApiView):
     authentication_classes = []
     permission_classes = [AllowAny]
     throttle_classes = []
+    accepted_params = {"GET": ()}
 
     @extend_schema(responses=ApiIndexSerializer, tags=["api"], operation_id="api_index")
     def get(self, request):
@@ -99,6 +119,8 @@ class ApiIndexView(ApiView):
 
 
 class ExperimentalFeaturesView(ApiView):
+    accepted_params = {"GET": ()}
+
     @extend_schema(
         responses=ExperimentalFeatureSerializer(many=True),
         tags=["api"],
@@ -148,6 +170,8 @@ class RequestLogListView(ApiView):
 
 
 class RequestLogDetailView(ApiView):
+    accepted_params = {"GET": ()}
+
     @extend_schema(
         responses=RequestLogSerializer,
         tags=["api"],

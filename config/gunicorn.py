@@ -14,6 +14,10 @@ bind = ["127.0.0.1:8000"]  # behind a proxy; --bind HOST:PORT (or unix:PATH) ove
 # connection and the count below bounds them. Requests are short database work; webhook sends
 # and other slow work belong to the db_worker, never to a request.
 worker_class = "sync"
+# Each sync worker keeps its one database connection between requests (a connection per
+# request would cost a TCP and authentication round trip each): bounded by `workers`. Read by
+# config/settings.py in the workers, which inherit this environment.
+os.environ.setdefault("DATABASE_CONN_MAX_AGE", "60")
 _cores = os.process_cpu_count() if hasattr(os, "process_cpu_count") else os.cpu_count()
 workers = int(os.environ.get("WEB_CONCURRENCY") or max(2, _cores or 1))
 
@@ -21,10 +25,12 @@ workers = int(os.environ.get("WEB_CONCURRENCY") or max(2, _cores or 1))
 timeout = 30
 
 # Access log on stdout, with the request guid the API answered (X-Request-Id) at the end, so an
-# access line leads to the application's log lines for the same request.
+# access line leads to the application's log lines for the same request. The request line
+# without its query string (method, path, protocol): a credential a client put in a URL must
+# not reach the logs; the request log keeps the query string, credentials redacted.
 accesslog = "-"
 access_log_format = (
-    '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %({x-request-id}o)s'
+    '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(f)s" "%(a)s" %({x-request-id}o)s'
 )
 
 # Whether a request came over HTTPS is Django's decision alone (SECURE_PROXY_SSL_HEADER, unset

@@ -141,7 +141,10 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+        # Kept between requests only where the server's threads are bounded: config/gunicorn.py
+        # sets 60 for its sync workers (one connection each). Elsewhere (the development
+        # server starts a thread per client connection) each request closes its own.
+        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
         # Not before every request (a SELECT 1 each): api.db_connections checks a kept
         # connection only after DATABASE_HEALTH_CHECK_IDLE_SECONDS without use.
         conn_health_checks=False,
@@ -256,6 +259,11 @@ API_REQUEST_LOG_ENABLED = env_bool("API_REQUEST_LOG_ENABLED", default=True)
 API_REQUEST_LOG_RETENTION_DAYS = int(os.environ.get("API_REQUEST_LOG_RETENTION_DAYS", "14"))
 # How long the first response to an Idempotency-Key is kept and replayed to retries.
 API_IDEMPOTENCY_RETENTION_HOURS = int(os.environ.get("API_IDEMPOTENCY_RETENTION_HOURS", "24"))
+# A key reserved this long without an answer lost its request (the process died): a retry
+# takes it over. Above gunicorn's request timeout (30 s) and the statement timeout.
+API_IDEMPOTENCY_IN_FLIGHT_TIMEOUT_SECONDS = float(
+    os.environ.get("API_IDEMPOTENCY_IN_FLIGHT_TIMEOUT_SECONDS", "60")
+)
 # Bounds on what a tenant controls (docs/api.md, "Limits"): past one, a 400 naming it.
 API_MAX_FIELDS_PER_OBJECT = int(os.environ.get("API_MAX_FIELDS_PER_OBJECT", "500"))
 API_MAX_OBJECTS_PER_ORG = int(os.environ.get("API_MAX_OBJECTS_PER_ORG", "200"))

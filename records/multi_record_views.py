@@ -116,6 +116,7 @@ MERGE_SUMMARY_SCHEMA = {
 
 
 class RecordMergeView(ApiView):
+    accepted_query_params = {"POST": ("select",)}
     permission_classes = [HasScope, RequiresExperimental.named(MERGE_FEATURE)]
     envelope_extra_schema = {"merge": MERGE_SUMMARY_SCHEMA}
 

@@ -103,6 +103,8 @@ def one_record(record, schema, params, *, status: int = 200, links=None) -> Resp
 
 
 class RecordListView(ApiView):
+    accepted_query_params = {"POST": ("select",)}
+
     @extend_schema(
         responses=RecordSerializer(many=True),
         parameters=[
@@ -176,6 +178,7 @@ class RecordSearchView(ApiView):
 
 
 class RecordUpsertView(ApiView):
+    accepted_query_params = {"POST": ("select",)}
     envelope_extra_schema = {
         "created": {"type": "boolean", "description": "True when the upsert created the record."}
     }
@@ -303,6 +306,9 @@ class RecordFieldValuesView(ApiView):
 
 
 class RecordDetailView(ApiView):
+    accepted_params = {"GET": ("select",), "DELETE": ()}
+    accepted_query_params = {"PATCH": ("select",), "PUT": ("select",)}
+
     @extend_schema(
         responses=RecordSerializer,
         parameters=[SELECT],
@@ -361,6 +367,8 @@ class RecordDetailView(ApiView):
 
 
 class RecordArchiveView(ApiView):
+    accepted_params = {"POST": ("select",)}
+
     @extend_schema(
         request=None,
         parameters=[IF_MATCH],
@@ -378,6 +386,8 @@ class RecordArchiveView(ApiView):
 
 
 class RecordUnarchiveView(ApiView):
+    accepted_params = {"POST": ("select",)}
+
     @extend_schema(
         request=None,
         parameters=[IF_MATCH],

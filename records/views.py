@@ -66,6 +66,8 @@ class ObjectListView(ApiView):
 
 class ObjectDetailView(ApiView):
     required_scopes = SCHEMA_SCOPES
+    # `force` is the contract's (`?force=true`); deleting an object deletes its records.
+    accepted_params = {"GET": (), "DELETE": ("force",)}
 
     def object(self, request, object_name: str):
         return selectors.object_by_api_name(org_id=request.auth.org_id, api_name=object_name)
@@ -103,6 +105,7 @@ class ObjectDetailView(ApiView):
 
 class FieldListView(ApiView):
     required_scopes = SCHEMA_SCOPES
+    accepted_params = {"GET": ()}
 
     @extend_schema(
         responses=FieldSerializer(many=True),
@@ -132,6 +135,7 @@ class FieldListView(ApiView):
 
 class FieldDetailView(ApiView):
     required_scopes = SCHEMA_SCOPES
+    accepted_params = {"GET": (), "DELETE": ()}
 
     def field(self, request, object_name: str, field_name: str):
         obj = selectors.object_by_api_name(org_id=request.auth.org_id, api_name=object_name)

@@ -130,11 +130,12 @@ def scratch_database(var_dir: Path) -> tuple[str, Callable[[], None]]:
         return f"sqlite:///{var_dir / 'scratch.sqlite3'}", lambda: None
     import psycopg
 
-    base, _, _ = url.rpartition("/")
+    base, _, configured = url.rpartition("/")
     # Through the server's maintenance database, as Django does for its test database: the one
     # DATABASE_URL names need not exist (the test suite only creates test_<name>).
     maintenance = f"{base}/postgres"
-    name = f"scratch_{uuid.uuid4().hex[:8]}"
+    # Named after DATABASE_URL's database, so that checkouts sharing a server can tell theirs.
+    name = f"{configured.partition('?')[0][:40]}_scratch_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(maintenance, autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name}")
 

@@ -78,6 +78,7 @@ class WebhookListView(ApiView):
 
 class WebhookDetailView(ApiView):
     required_scopes = MANAGE
+    accepted_params = {"GET": (), "DELETE": ()}
 
     @extend_schema(responses=EndpointSerializer, tags=TAGS, operation_id="webhooks_retrieve")
     def get(self, request, endpoint_id: str):
@@ -116,6 +117,7 @@ class WebhookDetailView(ApiView):
 
 class WebhookRotateSecretView(ApiView):
     required_scopes = MANAGE
+    accepted_params = {"POST": ()}
     # The answer holds the new secret, which is only ever stored encrypted.
     idempotency_key_accepted = False
 
@@ -137,6 +139,7 @@ class WebhookRotateSecretView(ApiView):
 
 class WebhookTestView(ApiView):
     required_scopes = MANAGE
+    accepted_params = {"POST": ()}
 
     @extend_schema(
         request=None,
@@ -184,6 +187,7 @@ class DeliveryListView(ApiView):
 
 class DeliveryRetryView(ApiView):
     required_scopes = MANAGE
+    accepted_params = {"POST": ()}
 
     @extend_schema(
         request=None,

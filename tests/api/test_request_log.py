@@ -152,12 +152,35 @@ def test_written_outside_a_transaction_as_in_production(org, make_key):
     """Outside the test transaction the write takes the production path (on PostgreSQL, the
     INSERT that does not wait for the WAL flush)."""
     _, raw = make_key(org, "read")
-    response = ApiClient(raw).get("/api/me?x=1")
+    response = ApiClient(raw).get("/api/requests?limit=1")
     entry = RequestLog.objects.get(guid=response.body["guid"])
     assert (entry.org_id, entry.method, entry.path, entry.status) == (
         org.id,
         "GET",
-        "/api/me?x=1",
+        "/api/requests?limit=1",
         200,
     )
     assert entry.api_key_prefix == raw[:15]
+
+
+@pytest.mark.parametrize(
+    ("query", "logged"),
+    [
+        ("api_key={key}&limit=1", "api_key=REDACTED&limit=1"),
+        ("limit=1&access_token=abc&sort=-status", "limit=1&access_token=REDACTED&sort=-status"),
+        (
+            "apiKey=abc&Password=x&x-auth-token=y",
+            "apiKey=REDACTED&Password=REDACTED&x-auth-token=REDACTED",
+        ),
+        ("q={key}", "q=REDACTED"),  # a raw key under any name
+        ("limit=1&sort=-status", "limit=1&sort=-status"),
+    ],
+)
+def test_a_credential_in_the_query_string_is_not_kept_in_the_log(org, make_key, query, logged):
+    """Keys belong in a header; one sent in the query string anyway is not stored, and the
+    rest of the query string is kept as sent."""
+    _, raw = make_key(org, "read")
+    response = ApiClient(raw).get("/api/requests?" + query.format(key=raw))
+    entry = RequestLog.objects.get(guid=response.body["guid"])
+    assert entry.path == f"/api/requests?{logged}"
+    assert raw not in entry.path and raw[:15] not in entry.path

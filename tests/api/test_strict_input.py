@@ -273,3 +273,69 @@ def test_wrong_types_are_named_with_the_other_errors(admin_api):
     assert response.status == 400
     assert response.body["missingInputVars"] == ["scope"]
     assert response.body["errorDetail"] == {"name": ["Not a valid string."]}
+
+
+def multipart_part(name: bytes, value: bytes) -> bytes:
+    return (
+        b'--XyZ\r\nContent-Disposition: form-data; name="'
+        + name
+        + b'"\r\n\r\n'
+        + value
+        + b"\r\n--XyZ--\r\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "input_name"),
+    [
+        (b"name", b"a\xed\xa0\x80b", "name"),  # U+D800 encoded as if it were a character
+        (b"fields.text", b"\xed\xbf\xbf", "fields.text"),
+        (b"n\xed\xa0\x80me", b"x", "n\ufffdme"),  # in the name: shown replaced
+    ],
+)
+def test_a_lone_surrogate_in_a_multipart_part_is_a_422_naming_it(
+    notes, write_api, name, value, input_name
+):
+    response = write_api.post(
+        "/api/records/notes",
+        raw=multipart_part(name, value),
+        content_type="multipart/form-data; boundary=XyZ",
+    )
+    assert response.status == 422
+    assert error_of(response) == surrogate_error(input_name)
+    assert Record.objects.count() == 2
+
+
+def test_a_multipart_value_that_is_not_utf8_is_a_400_not_replacement_characters(notes, write_api):
+    response = write_api.post(
+        "/api/records/notes",
+        raw=multipart_part(b"name", b"\xff\xfe"),
+        content_type="multipart/form-data; boundary=XyZ",
+    )
+    assert response.status == 400
+    assert error_of(response) == {
+        "errors": "The multipart body is not valid UTF-8: a part's name or value holds bytes "
+        "that decode to no character."
+    }
+    assert Record.objects.count() == 2
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "lone \ud800 surrogate",  # as a server that decodes headers would pass it
+        "lone \xed\xa0\x80 surrogate",  # as WSGI passes its UTF-8 bytes: Latin-1
+    ],
+)
+@pytest.mark.parametrize(
+    ("header", "shown"),
+    [("HTTP_IDEMPOTENCY_KEY", "Idempotency-Key"), ("HTTP_IF_MATCH", "If-Match")],
+)
+def test_a_lone_surrogate_in_a_header_is_a_422_naming_it(notes, write_api, value, header, shown):
+    first, _ = notes
+    response = write_api.request(
+        "PATCH", f"/api/records/notes/{first}", {"name": "changed"}, **{header: f'"{value}"'}
+    )
+    assert response.status == 422
+    assert error_of(response) == surrogate_error(shown, where="headers")
+    assert Record.objects.get(pk=first).name == "first"

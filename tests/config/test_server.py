@@ -63,6 +63,25 @@ def test_a_real_key_gets_its_organization_in_the_envelope(api_server):
     assert line.startswith("127.0.0.1 - - [")
 
 
+def test_a_key_in_the_query_string_reaches_neither_the_access_log_nor_the_request_log(api_server):
+    base, key, log_path = api_server
+    status, _, body = fetch(
+        f"{base}/api/requests?limit=1&api_key={key}", {"Authorization": f"Bearer {key}"}
+    )
+    guid = json.loads(body)["guid"]
+    log = wait_for_log(log_path, re.escape(guid))
+    assert f'"GET /api/requests HTTP/1.1" {status} ' in log
+    assert key not in log
+    deadline = time.monotonic() + 5  # the log row is written once the answer was sent
+    while True:
+        status, _, body = fetch(f"{base}/api/requests/{guid}", {"Authorization": f"Bearer {key}"})
+        if status == 200 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert status == 200, body
+    assert json.loads(body)["data"]["path"] == "/api/requests?limit=1&api_key=REDACTED"
+
+
 def test_concurrent_writes_through_several_workers_all_succeed(api_server):
     """On SQLite too: writers in several processes wait their turn for the database lock
     (immediate transactions, a busy timeout) instead of failing with "database is locked"."""
