@@ -273,3 +273,37 @@ def empty_means_default(result, generator, request, public):
                 if parameter["in"] == "query" and parameter["name"] in WINDOW_PARAMS:
                     parameter["allowEmptyValue"] = True
     return result
+
+
+def link_created_resources(result, generator, request, public):
+    """OpenAPI links from each create (a POST answering 201) to the operations on what it
+    created: the routes below its path whose next parameter names it. That parameter comes
+    from the created body (`data.id`, or `data.api_name` for objects and fields, whose
+    parameters are names), the ones before it from the create's own path. Clients and
+    stateful testers follow them to chain calls."""
+    paths = result.get("paths", {})
+    for path, operations in paths.items():
+        create = operations.get("post")
+        if create is None or "201" not in create.get("responses", {}):
+            continue
+        links = {}
+        for target_path, targets in paths.items():
+            rest = target_path.removeprefix(path + "/")
+            if rest == target_path or not rest.startswith("{"):
+                continue
+            created = rest[1 : rest.index("}")]
+            field = "api_name" if created.endswith("_name") else "id"
+            parameters = {name: f"$request.path.{name}" for name in _path_parameters(path)}
+            parameters[created] = f"$response.body#/data/{field}"
+            for target in targets.values():
+                links[target["operationId"]] = {
+                    "operationId": target["operationId"],
+                    "parameters": parameters,
+                }
+        if links:
+            create["responses"]["201"]["links"] = links
+    return result
+
+
+def _path_parameters(path: str) -> list[str]:
+    return [part[1:-1] for part in path.split("/") if part.startswith("{")]

@@ -314,6 +314,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.schema.refuse_unknown_inputs",
         "api.schema.empty_means_default",
+        "api.schema.link_created_resources",
     ],
 }
 

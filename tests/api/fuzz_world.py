@@ -18,10 +18,11 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from records.models import Record
+from records.models import Object, Record
 from tests.conftest import ApiClient
 
 OBJECT = "companies"
+OBJECTS = [OBJECT, "contacts"]
 FIELDS = [
     {"api_name": "code", "type": "text", "unique": True},
     {"api_name": "notes", "type": "long_text"},
@@ -94,6 +95,8 @@ class FuzzWorld:
         rng = random.Random(repr(seed))
         if addresses:
             self._path(case, rng)
+        else:
+            self._object_name(case, rng)
         self._query(case, rng)
         creates = case.method == "POST" and case.operation.path in (
             "/api/records/{object_name}",
@@ -121,6 +124,16 @@ class FuzzWorld:
         ):
             # A json field's values are not counted: a 400 that names the field's type.
             case.path_parameters["field_name"] = "tier"
+
+    def _object_name(self, case, rng: random.Random) -> None:
+        """An object that exists, half of the time, where a stateful step has none (a link
+        from a created object fills in its name, which exists)."""
+        name = (case.path_parameters or {}).get("object_name")
+        if name is None or rng.random() < 0.5:
+            return
+        objects = Object.objects.filter(org_id=self.org_id).values_list("api_name", flat=True)
+        if name not in objects:
+            case.path_parameters = {**case.path_parameters, "object_name": rng.choice(OBJECTS)}
 
     def _object(self, case) -> str:
         return (case.path_parameters or {}).get("object_name", "")
