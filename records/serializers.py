@@ -52,7 +52,11 @@ class ObjectSerializer(serializers.ModelSerializer):
 
 @extend_schema_field({"type": "string", "pattern": API_NAME.pattern})
 class ApiNameField(serializers.CharField):
-    """An object's api_name (records.services.schema.API_NAME)."""
+    """An object's api_name (records.services.schema.API_NAME), taken as sent: "deals\n" is
+    refused like the pattern says, not trimmed to "deals"."""
+
+    def __init__(self, **kwargs):
+        super().__init__(trim_whitespace=False, **kwargs)
 
 
 @extend_schema_field(
@@ -62,7 +66,7 @@ class ApiNameField(serializers.CharField):
         "not": {"anyOf": [{"enum": sorted(RESERVED_FIELD_NAMES)}, {"pattern": "__"}]},
     }
 )
-class FieldApiNameField(serializers.CharField):
+class FieldApiNameField(ApiNameField):
     """A field's api_name: not one of the names every record has already, and without the
     double underscore that filters put before their operator."""
 
