@@ -85,8 +85,6 @@ class FuzzWorld:
     path_values: dict[str, list[str]]
     org_id: Any
     field_types: dict[str, dict[str, str]]  # by object, by field: the type
-    contact_ids: list[str]
-    record_ids: list[str]
 
     def complete(self, case, *, addresses: bool = True) -> None:
         """Fills in what only this organization's data can tell (see the module's doc); with
@@ -386,6 +384,4 @@ def build_world(org, make_key) -> FuzzWorld:
             OBJECT: {f["api_name"]: f["type"] for f in FIELDS if not f.get("unique")},
             "contacts": CONTACT_FIELDS,
         },
-        contact_ids=[contact["id"]],
-        record_ids=record_ids,
     )
