@@ -13,7 +13,7 @@ from accounts.serializers import (
 from api.inputs import read_params
 from api.pagination import list_response
 from api.query import parse_sort, parse_window, reject_unknown_params
-from api.schema import error_response
+from api.schema import comma_list, error_response
 from api.scopes import Scope
 from api.views import LIST_PARAMETERS, ApiView
 
@@ -42,7 +42,9 @@ class ApiKeyListView(ApiView):
         parameters=[
             *LIST_PARAMETERS,
             OpenApiParameter(
-                "sort", str, description="created_at, last_used_at or name; '-' for descending."
+                "sort",
+                comma_list(selectors.API_KEY_SORT_KEYS, descending=True),
+                description="created_at, last_used_at or name; '-' for descending.",
             ),
         ],
         tags=["keys"],

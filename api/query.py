@@ -10,6 +10,10 @@ from api.exceptions import BadRequestError, InvalidParameterError, shown
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 MAX_OFFSET = 2**63 - 1
+# The last page whose offset stays within MAX_OFFSET at any page size: one bound for `page`
+# alone, so the OpenAPI document can state it (a bound that depended on the page size could
+# not be stated, and a page past it would be a 400 the document did not announce).
+MAX_PAGE = MAX_OFFSET // MAX_LIMIT + 1
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,7 @@ def parse_window(params: Mapping[str, Any]) -> Window:
     """limit (default 100, above 1,000 clamped) and offset; or page (from 1) and page_size."""
     limit = _integer(params, "limit", minimum=0, maximum=MAX_OFFSET)
     offset = _integer(params, "offset", minimum=0, maximum=MAX_OFFSET)
-    page = _integer(params, "page", minimum=1, maximum=MAX_OFFSET)
+    page = _integer(params, "page", minimum=1, maximum=MAX_PAGE)
     page_size = _integer(params, "page_size", minimum=1, maximum=MAX_OFFSET)
     if limit is not None and page_size is not None:
         raise InvalidParameterError("page_size", "use either limit or page_size, not both.")
@@ -94,9 +98,7 @@ def parse_window(params: Mapping[str, Any]) -> Window:
     size = limit if limit is not None else page_size
     size = DEFAULT_LIMIT if size is None else min(size, MAX_LIMIT)
     if page is not None:
-        offset = (page - 1) * size
-        if offset > MAX_OFFSET:
-            raise InvalidParameterError("page", "is too large.")
+        offset = (page - 1) * size  # at most MAX_OFFSET, as size is at most MAX_LIMIT
     return Window(limit=size, offset=offset or 0)
 
 

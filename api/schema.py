@@ -10,6 +10,7 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 
 from api import idempotency, preconditions
+from api.query import WINDOW_PARAMS
 
 PAGINATION_SCHEMA = {
     "type": "object",
@@ -91,9 +92,24 @@ class ErrorEnvelopeSerializer(serializers.Serializer):
         ref_name = "ErrorEnvelope"
 
 
+def comma_list(keys, *, descending: bool = False) -> dict[str, Any]:
+    """A comma list of `keys` (each `-key` too when `descending`), as the list parameters read
+    it: spaces around a name and empty elements are ignored, so the empty list is allowed."""
+    sign = "-?" if descending else ""
+    element = f" *(?:{sign}(?:{'|'.join(sorted(keys))}))? *"
+    return {"type": "string", "pattern": f"^{element}(?:,{element})*$"}
+
+
 IDEMPOTENCY_KEY = OpenApiParameter(
     idempotency.HEADER,
-    str,
+    # What requested_key() accepts: 1 to 255 visible ASCII characters or spaces, not only
+    # spaces; HTTP drops spaces at either end, so a key neither starts nor ends with one.
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": idempotency.MAX_KEY_LENGTH,
+        "pattern": "^[!-~](?:[ -~]*[!-~])?$",
+    },
     OpenApiParameter.HEADER,
     description=(
         "Makes a retry safe: up to 255 visible ASCII characters (a UUID), unique per request. "
@@ -108,9 +124,19 @@ IDEMPOTENCY_CODES = {
 }
 # Answers given before a key is looked at, so never a replay.
 NEVER_REPLAYED = {"401", "403", "413", "415", "429"}
+_TAG = '(?:W/)?"[!#-~]*"'
+_OWS = "[ \t]*"
 IF_MATCH = OpenApiParameter(
     preconditions.HEADER,
-    str,
+    # `*`, or a comma list (empty elements allowed) with at least one entity tag, as
+    # preconditions.expected_versions() parses it.
+    {
+        "type": "string",
+        "pattern": (
+            f"^(?:{_OWS}\\*{_OWS}|(?:{_OWS}(?:{_TAG})?{_OWS},)*{_OWS}{_TAG}{_OWS}"
+            f"(?:,{_OWS}(?:{_TAG})?{_OWS})*)$"
+        ),
+    },
     OpenApiParameter.HEADER,
     description=(
         "Apply the change only if the record is still at this version: the `ETag` you read "
@@ -200,12 +226,13 @@ class EnvelopeAutoSchema(AutoSchema):
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
-        for code in self._error_codes():
+        extra = getattr(self.view, "extra_error_codes", {})
+        for code in [*self._error_codes(), *extra]:
             if code not in responses:
                 response = self._get_response_for_code(
                     ErrorEnvelopeSerializer, code, direction=direction
                 )
-                response["description"] = ERROR_DESCRIPTIONS[code]
+                response["description"] = extra.get(code) or ERROR_DESCRIPTIONS[code]
                 responses[code] = response
         if self._takes_idempotency_key():
             for code, sentence in IDEMPOTENCY_CODES.items():
@@ -225,3 +252,58 @@ class EnvelopeAutoSchema(AutoSchema):
         if self._takes_idempotency_key():
             codes.extend(IDEMPOTENCY_CODES)
         return codes
+
+
+def refuse_unknown_inputs(result, generator, request, public):
+    """Every request body refuses keys it does not know (a 400, so that a typo never silently
+    does nothing): the document says so with `additionalProperties: false` on each body
+    object, where open maps such as `fields` say otherwise themselves."""
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if name.endswith("Request") and "properties" in component:
+            component.setdefault("additionalProperties", False)
+    return result
+
+
+def empty_means_default(result, generator, request, public):
+    """`?limit=` is read as no limit at all (the default), like any list parameter left
+    empty: `allowEmptyValue` says so (drf-spectacular has no option that writes it)."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] == "query" and parameter["name"] in WINDOW_PARAMS:
+                    parameter["allowEmptyValue"] = True
+    return result
+
+
+def link_created_resources(result, generator, request, public):
+    """OpenAPI links from each create (a POST answering 201) to the operations on what it
+    created: the routes below its path whose next parameter names it. That parameter comes
+    from the created body (`data.id`, or `data.api_name` for objects and fields, whose
+    parameters are names), the ones before it from the create's own path. Clients and
+    stateful testers follow them to chain calls."""
+    paths = result.get("paths", {})
+    for path, operations in paths.items():
+        create = operations.get("post")
+        if create is None or "201" not in create.get("responses", {}):
+            continue
+        links = {}
+        for target_path, targets in paths.items():
+            rest = target_path.removeprefix(path + "/")
+            if rest == target_path or not rest.startswith("{"):
+                continue
+            created = rest[1 : rest.index("}")]
+            field = "api_name" if created.endswith("_name") else "id"
+            parameters = {name: f"$request.path.{name}" for name in _path_parameters(path)}
+            parameters[created] = f"$response.body#/data/{field}"
+            for target in targets.values():
+                links[target["operationId"]] = {
+                    "operationId": target["operationId"],
+                    "parameters": parameters,
+                }
+        if links:
+            create["responses"]["201"]["links"] = links
+    return result
+
+
+def _path_parameters(path: str) -> list[str]:
+    return [part[1:-1] for part in path.split("/") if part.startswith("{")]

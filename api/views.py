@@ -20,7 +20,8 @@ from api.exceptions import InvalidParameterError
 from api.experimental import HEADER, all_features
 from api.inputs import check_query_string, read_params
 from api.pagination import list_response
-from api.query import parse_sort, parse_window, reject_unknown_params
+from api.query import MAX_OFFSET, MAX_PAGE, parse_sort, parse_window, reject_unknown_params
+from api.schema import comma_list
 from api.serializers import ApiIndexSerializer, ExperimentalFeatureSerializer, RequestLogSerializer
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -49,6 +50,11 @@ class ApiView(APIView):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
+        method = request.method.lower()
+        if method not in self.http_method_names or not hasattr(self, method):
+            # A 405 before anything else is read: an Idempotency-Key sent with a method the
+            # route does not have is neither refused, nor reserved, nor compared.
+            self.http_method_not_allowed(request)
         check_query_string(request._request)
         key = idempotency.requested_key(request._request)
         if key is not None:
@@ -89,11 +95,20 @@ class ApiView(APIView):
         return response
 
 
+def _count(minimum: int, maximum: int = MAX_OFFSET) -> dict:
+    return {"type": "integer", "minimum": minimum, "maximum": maximum}
+
+
+# Not both of a pair: limit or page_size, offset or page (OpenAPI cannot say it; a 400).
 LIST_PARAMETERS = [
-    OpenApiParameter("limit", int, description="Items per page: default 100, at most 1,000."),
-    OpenApiParameter("offset", int, description="Items to skip, default 0."),
-    OpenApiParameter("page", int, description="Page number from 1 (instead of offset)."),
-    OpenApiParameter("page_size", int, description="Items per page (instead of limit)."),
+    OpenApiParameter(
+        "limit", _count(0), description="Items per page: default 100, above 1,000 clamped."
+    ),
+    OpenApiParameter("offset", _count(0), description="Items to skip, default 0."),
+    OpenApiParameter(
+        "page", _count(1, MAX_PAGE), description="Page number from 1 (instead of offset)."
+    ),
+    OpenApiParameter("page_size", _count(1), description="Items per page (instead of limit)."),
 ]
 
 
@@ -150,7 +165,7 @@ class RequestLogListView(ApiView):
             *LIST_PARAMETERS,
             OpenApiParameter(
                 "sort",
-                str,
+                comma_list(selectors.REQUEST_LOG_SORT_KEYS, descending=True),
                 description=(
                     "created_at, status or duration_ms; '-' for descending. Default -created_at."
                 ),

@@ -318,6 +318,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {"ScopeEnum": "api.scopes.Scope"},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.refuse_unknown_inputs",
+        "api.schema.empty_means_default",
+        "api.schema.link_created_resources",
+    ],
 }
 
 # --- Security -------------------------------------------------------------------------------

@@ -32,6 +32,8 @@ from records.representation import (
 )
 from records.schema_cache import cached_schema
 from records.serializers import (
+    SELECT_PARTS,
+    SORT_KEYS,
     DeletedRecordSerializer,
     FieldValueCountSerializer,
     RecordSearchSerializer,
@@ -44,9 +46,13 @@ from records.values import ObjectSchema
 CONFLICT = error_response("A unique value is already used by another record.")
 INVALID = error_response("A value does not fit its field; errorDetail is keyed fields.<id>.")
 SELECT = OpenApiParameter(
-    "select", str, description="meta, fields; '-name' leaves a part out (e.g. select=meta,-fields)."
+    "select",
+    SELECT_PARTS,
+    description="meta, fields; '-name' leaves a part out (e.g. select=meta,-fields).",
 )
 RECORD_TAGS = ["records"]
+# Text with something in it besides whitespace (what Python's str.strip() removes).
+NOT_BLANK = {"type": "string", "pattern": "[^\\s\\x1c-\\x1f]"}
 
 
 LIST_CONTROLS = {*WINDOW_PARAMS, "sort", "select", "archived"}
@@ -111,7 +117,7 @@ class RecordListView(ApiView):
             *LIST_PARAMETERS,
             OpenApiParameter(
                 "sort",
-                str,
+                SORT_KEYS,
                 description="Comma list of id, name, created_at, updated_at, fields__<field>; "
                 "'-' for descending. Default -id (newest first).",
             ),
@@ -226,10 +232,14 @@ def lookup_keys(schema: ObjectSchema) -> set[str]:
 class RecordLookupView(ApiView):
     @extend_schema(
         parameters=[
-            OpenApiParameter("name", str, description="Match on the name (not contacts)."),
-            OpenApiParameter("email", str, description="contacts: match on the email."),
+            OpenApiParameter("name", NOT_BLANK, description="Match on the name (not contacts)."),
+            OpenApiParameter("email", NOT_BLANK, description="contacts: match on the email."),
         ],
-        responses={200: RecordSerializer, 409: error_response("Several records match.")},
+        responses={
+            200: RecordSerializer,
+            409: error_response("Several records match."),
+            422: error_response("The value cannot be one of the field's (an invalid email)."),
+        },
         tags=RECORD_TAGS,
         operation_id="records_lookup",
         description=(
@@ -305,9 +315,23 @@ class RecordFieldValuesView(ApiView):
         return response
 
 
+# A record's id or a contact's email; never the name of a route beside the records
+# (/api/records/{object}/search is the search, not a record called "search").
+RECORD_ID = OpenApiParameter(
+    "record_id",
+    {"type": "string", "not": {"enum": ["batch", "lookup", "search", "upsert"]}},
+    OpenApiParameter.PATH,
+)
+
+
+@extend_schema(parameters=[RECORD_ID])
 class RecordDetailView(ApiView):
     accepted_params = {"GET": ("select",), "DELETE": ()}
     accepted_query_params = {"PATCH": ("select",), "PUT": ("select",)}
+    extra_error_codes = {
+        "405": "The id is the name of a route beside the records (batch, lookup, search, "
+        "upsert), which does not answer this method."
+    }
 
     @extend_schema(
         responses=RecordSerializer,

@@ -1,10 +1,18 @@
-from drf_spectacular.utils import extend_schema_field
+from django.conf import settings
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
+from api.query import MAX_OFFSET, MAX_PAGE
+from api.schema import comma_list
 from api.serializers import StrictInputSerializer
+from records.batch_operations import MAX_OPERATIONS
 from records.field_types import FIELD_TYPES
 from records.field_types.base import ALL_OPERATORS
 from records.models import Field, FieldTypeName, Object
+from records.ordering import BUILT_IN_SORT_KEYS, FIELD_PREFIX
+from records.representation import MAX_ID_LENGTH
+from records.services.schema import API_NAME, RESERVED_FIELD_NAMES
+from records.values import MAX_NAME
 
 
 class FieldSerializer(serializers.ModelSerializer):
@@ -42,8 +50,29 @@ class ObjectSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_field({"type": "string", "pattern": API_NAME.pattern})
+class ApiNameField(serializers.CharField):
+    """An object's api_name (records.services.schema.API_NAME), taken as sent: "deals\n" is
+    refused like the pattern says, not trimmed to "deals"."""
+
+    def __init__(self, **kwargs):
+        super().__init__(trim_whitespace=False, **kwargs)
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": API_NAME.pattern,
+        "not": {"anyOf": [{"enum": sorted(RESERVED_FIELD_NAMES)}, {"pattern": "__"}]},
+    }
+)
+class FieldApiNameField(ApiNameField):
+    """A field's api_name: not one of the names every record has already, and without the
+    double underscore that filters put before their operator."""
+
+
 class FieldInputSerializer(StrictInputSerializer):
-    api_name = serializers.CharField(max_length=63)
+    api_name = FieldApiNameField(max_length=63)
     label = serializers.CharField(max_length=200, required=False, allow_blank=True)
     type = serializers.ChoiceField(choices=FieldTypeName.choices)
     required = serializers.BooleanField(required=False)
@@ -53,12 +82,12 @@ class FieldInputSerializer(StrictInputSerializer):
 
 
 class FieldUpdateSerializer(FieldInputSerializer):
-    api_name = serializers.CharField(max_length=63, required=False)
+    api_name = FieldApiNameField(max_length=63, required=False)
     type = serializers.ChoiceField(choices=FieldTypeName.choices, required=False)
 
 
 class ObjectCreateSerializer(StrictInputSerializer):
-    api_name = serializers.CharField(max_length=63)
+    api_name = ApiNameField(max_length=63)
     singular_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     plural_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
     description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
@@ -117,24 +146,58 @@ class FilterConditionSerializer(serializers.Serializer):
     value = serializers.JSONField(help_text="A list of values (a bare scalar is accepted).")
 
 
+# A custom field's key names a field of the object: `fields__` and an api_name.
+SORT_KEYS = comma_list(
+    [*BUILT_IN_SORT_KEYS, f"{FIELD_PREFIX}[a-z][a-z0-9_]{{0,62}}"], descending=True
+)
+SELECT_PARTS = comma_list(["meta", "fields"], descending=True)
+
+
+@extend_schema_field(SORT_KEYS)
+class SortField(serializers.CharField):
+    pass
+
+
+@extend_schema_field(SELECT_PARTS)
+class SelectField(serializers.CharField):
+    pass
+
+
+# At most API_MAX_SEARCH_ANY_GROUPS groups (docs/api.md, Limits), each with a condition.
+@extend_schema_field(
+    {
+        "type": "array",
+        "maxItems": settings.API_MAX_SEARCH_ANY_GROUPS,
+        "items": {
+            "type": "object",
+            "minProperties": 1,
+            "additionalProperties": {"$ref": "#/components/schemas/FilterConditionRequest"},
+        },
+    }
+)
+class AnyGroupsField(serializers.ListField):
+    pass
+
+
 class RecordSearchSerializer(serializers.Serializer):
     filters = serializers.DictField(
         child=FilterConditionSerializer(),
         required=False,
         help_text="Keyed by id, name, created_at, updated_at or fields__<field>; ANDed.",
     )
-    any = serializers.ListField(
+    any = AnyGroupsField(
         child=serializers.DictField(child=FilterConditionSerializer()),
         required=False,
         help_text="AND-groups of filters, ORed together.",
     )
-    sort = serializers.CharField(required=False)
-    select = serializers.CharField(required=False)
+    sort = SortField(required=False)
+    select = SelectField(required=False)
     archived = serializers.ChoiceField(choices=["false", "true", "all"], required=False)
-    limit = serializers.IntegerField(required=False)
-    offset = serializers.IntegerField(required=False)
-    page = serializers.IntegerField(required=False)
-    page_size = serializers.IntegerField(required=False)
+    # As the list parameters (api.views.LIST_PARAMETERS); not both of a pair.
+    limit = serializers.IntegerField(required=False, min_value=0, max_value=MAX_OFFSET)
+    offset = serializers.IntegerField(required=False, min_value=0, max_value=MAX_OFFSET)
+    page = serializers.IntegerField(required=False, min_value=1, max_value=MAX_PAGE)
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=MAX_OFFSET)
 
 
 class RecordUpsertSerializer(RecordWriteSerializer):
@@ -154,18 +217,45 @@ class DeletedRecordSerializer(serializers.Serializer):
     deleted = serializers.BooleanField(read_only=True)
 
 
-class BatchOperationSerializer(serializers.Serializer):
-    op = serializers.ChoiceField(
-        choices=["create", "update", "upsert", "archive", "unarchive", "delete"]
-    )
-    id = serializers.CharField(
-        required=False, help_text="update, archive, unarchive, delete: the record's id (or email)."
-    )
-    name = serializers.CharField(required=False, max_length=1000)
-    fields = serializers.DictField(
-        required=False, help_text="create, update, upsert: values keyed by field id."
-    )
-    match_on = serializers.CharField(required=False, help_text="upsert: a unique field to match.")
+# Each kind of operation takes its own inputs (records.batch_operations.OPERATION_INPUTS).
+class BatchCreateOperationSerializer(serializers.Serializer):
+    op = serializers.ChoiceField(choices=["create"])
+    name = serializers.CharField(required=False, max_length=MAX_NAME)
+    fields = serializers.DictField(required=False, help_text="Values keyed by field id.")
+
+
+class BatchUpdateOperationSerializer(serializers.Serializer):
+    op = serializers.ChoiceField(choices=["update"])
+    id = serializers.CharField(max_length=MAX_ID_LENGTH, help_text="The record's id (or email).")
+    name = serializers.CharField(required=False, max_length=MAX_NAME)
+    fields = serializers.DictField(required=False, help_text="Values keyed by field id.")
+
+
+class BatchUpsertOperationSerializer(serializers.Serializer):
+    op = serializers.ChoiceField(choices=["upsert"])
+    match_on = serializers.CharField(required=False, help_text="A unique field to match.")
+    name = serializers.CharField(required=False, max_length=MAX_NAME)
+    fields = serializers.DictField(required=False, help_text="Values keyed by field id.")
+
+
+class BatchRecordOperationSerializer(serializers.Serializer):
+    op = serializers.ChoiceField(choices=["archive", "unarchive", "delete"])
+    id = serializers.CharField(max_length=MAX_ID_LENGTH, help_text="The record's id (or email).")
+
+
+BATCH_OPERATION = PolymorphicProxySerializer(
+    component_name="BatchOperation",
+    serializers={
+        "create": BatchCreateOperationSerializer,
+        "update": BatchUpdateOperationSerializer,
+        "upsert": BatchUpsertOperationSerializer,
+        "archive": BatchRecordOperationSerializer,
+        "unarchive": BatchRecordOperationSerializer,
+        "delete": BatchRecordOperationSerializer,
+    },
+    resource_type_field_name="op",
+    many=False,
+)
 
 
 class BatchSerializer(serializers.Serializer):
@@ -174,7 +264,9 @@ class BatchSerializer(serializers.Serializer):
         default=True,
         help_text="Default true: any invalid operation means nothing is written (a 422).",
     )
-    operations = BatchOperationSerializer(many=True, help_text="At most 1,000.")
+    operations = serializers.ListField(
+        child=BATCH_OPERATION, max_length=MAX_OPERATIONS, help_text=f"At most {MAX_OPERATIONS:,}."
+    )
 
 
 class BatchResultSerializer(serializers.Serializer):

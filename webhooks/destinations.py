@@ -97,7 +97,7 @@ def _parse(url: str) -> tuple[str, str, int, str]:
         raise UnsafeDestinationError("the URL has no host.")
     if parts.username or parts.password:
         raise UnsafeDestinationError("credentials in the URL are not supported.")
-    if any(ord(char) < 33 for char in url):
+    if any(ord(char) < 33 or ord(char) == 127 for char in url):
         raise UnsafeDestinationError("the URL contains spaces or control characters.")
     if not url.isascii():
         raise UnsafeDestinationError(

@@ -1,6 +1,8 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.serializers import StrictInputSerializer
+from webhooks.destinations import MAX_URL_LENGTH
 from webhooks.models import Attempt, Delivery, Endpoint, event_public_id
 from webhooks.services import EVENT_PATTERNS, MAX_DESCRIPTION
 
@@ -50,9 +52,30 @@ class EndpointWithSecretSerializer(EndpointSerializer):
         read_only_fields = fields
 
 
+# What a URL must look like before webhooks.destinations checks its parts and its address:
+# http(s)://, then visible ASCII (spaces, control and non-ASCII characters are refused).
+@extend_schema_field(
+    {
+        "type": "string",
+        "maxLength": MAX_URL_LENGTH,
+        "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[!-~]+$",
+        "description": "An http(s) URL; HTTPS only, to a public address, in production.",
+    }
+)
+class WebhookUrlField(serializers.CharField):
+    pass
+
+
+@extend_schema_field(
+    {"type": "array", "minItems": 1, "items": {"type": "string", "enum": list(EVENT_PATTERNS)}}
+)
+class EventPatternsField(serializers.ListField):
+    pass
+
+
 class EndpointCreateSerializer(StrictInputSerializer):
-    url = serializers.CharField(max_length=2000)
-    events = serializers.ListField(
+    url = WebhookUrlField(max_length=MAX_URL_LENGTH)
+    events = EventPatternsField(
         child=serializers.CharField(max_length=100),
         help_text=f"Any of {', '.join(EVENT_PATTERNS)}.",
     )
@@ -66,8 +89,8 @@ class EndpointCreateSerializer(StrictInputSerializer):
 
 
 class EndpointUpdateSerializer(EndpointCreateSerializer):
-    url = serializers.CharField(max_length=2000, required=False)
-    events = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
+    url = WebhookUrlField(max_length=MAX_URL_LENGTH, required=False)
+    events = EventPatternsField(child=serializers.CharField(max_length=100), required=False)
 
 
 class AttemptSerializer(serializers.ModelSerializer):

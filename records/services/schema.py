@@ -30,7 +30,7 @@ FIELD_PROPERTIES = {"api_name", "label", "type", "required", "unique", "descript
 
 
 def check_api_name(value: Any, *, where: str) -> str:
-    if not isinstance(value, str) or not API_NAME.match(value):
+    if not isinstance(value, str) or not API_NAME.fullmatch(value):
         raise InvalidInputError(
             f"'{where}' must match ^[a-z][a-z0-9_]{{0,62}}$ (lower case, digits, underscores).",
             detail={where: ["Expected lower case letters, digits and underscores, 1-63 long."]},

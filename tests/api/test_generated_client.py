@@ -242,8 +242,12 @@ def test_generated_client_calls_every_route(server, client_package):
         object_name="companies",
         body=models.BatchRequest(
             operations=[
-                models.BatchOperationRequest(op=models.OpEnum.CREATE, name="Batchco"),
-                models.BatchOperationRequest(op=models.OpEnum.DELETE, id=fresh.data.id),
+                models.BatchCreateOperationRequest(
+                    op=models.BatchCreateOperationOpEnum.CREATE, name="Batchco"
+                ),
+                models.BatchRecordOperationRequest(
+                    op=models.BatchRecordOperationOpEnum.DELETE, id=fresh.data.id
+                ),
             ]
         ),
     )
@@ -254,7 +258,9 @@ def test_generated_client_calls_every_route(server, client_package):
         422,
         object_name="companies",
         body=models.BatchRequest(
-            operations=[models.BatchOperationRequest(op=models.OpEnum.CREATE)]
+            operations=[
+                models.BatchCreateOperationRequest(op=models.BatchCreateOperationOpEnum.CREATE)
+            ]
         ),
     )
     assert "operations.0.name" in refused.error_detail.to_dict()
@@ -278,7 +284,7 @@ def test_generated_client_calls_every_route(server, client_package):
         hook = call(
             "webhooks_create",
             201,
-            body=models.EndpointCreateRequest(url=receiver.url, events=["record.*"]),
+            body=models.EndpointCreateRequest(url=receiver.url, events=[models.EventsEnum.RECORD]),
         )
         assert hook.data.secret.startswith("whsec_")
         hook_id = hook.data.id
@@ -294,7 +300,7 @@ def test_generated_client_calls_every_route(server, client_package):
             "webhooks_update",
             422,
             endpoint_id=hook_id,
-            body=models.PatchedEndpointUpdateRequest(events=["nope"]),
+            body=models.PatchedEndpointUpdateRequest(objects=["no_such_object"]),
         )
         assert call("webhooks_rotate_secret", 200, endpoint_id=hook_id).data.secret
         tested = call("webhooks_test", 200, endpoint_id=hook_id)

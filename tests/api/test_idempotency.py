@@ -338,3 +338,14 @@ def test_the_request_log_keeps_the_replay_as_its_own_request(api, settings):
     assert [entry["status"] for entry in posts] == [201, 201]
     assert posts[0]["guid"] == first.body["guid"]
     assert posts[1]["guid"] != posts[0]["guid"]
+
+
+@pytest.mark.parametrize(("method", "path"), [("put", "/api/keys"), ("patch", "/api/me")])
+def test_a_method_the_route_lacks_is_a_405_whatever_the_key(api, method, path):
+    """The 405 comes first: the key is neither refused (POST /api/keys refuses keys), nor
+    reserved, nor compared with an earlier request's (found by schemathesis: a 422)."""
+    api.post("/api/records/companies", {"name": "Acme"}, HTTP_IDEMPOTENCY_KEY=KEY)
+    for _ in range(2):
+        response = api.request(method, path, {}, HTTP_IDEMPOTENCY_KEY=KEY).assert_envelope()
+        assert response.status == 405, response.body
+    assert IdempotentRequest.objects.count() == 1

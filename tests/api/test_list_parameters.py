@@ -2,6 +2,8 @@
 
 import pytest
 
+from api.query import MAX_PAGE
+
 pytestmark = pytest.mark.django_db
 
 
@@ -91,3 +93,15 @@ def test_bad_values_are_a_400_naming_the_parameter(read_api, query, parameter, p
 def test_offset_at_the_maximum_is_accepted(read_api, requests_made):
     response = page(read_api, "offset=9223372036854775807")
     assert response.data == []
+
+
+def test_page_is_bounded_on_its_own_so_the_document_can_say_so(read_api):
+    """The last page whose offset fits at any page size is accepted; past it, a 400 naming
+    the bound (it used to depend on the page size, which no OpenAPI bound can express)."""
+    last = MAX_PAGE
+    response = read_api.get(f"/api/requests?page={last}&page_size=1000").assert_envelope()
+    assert response.status == 200
+    assert response.body["pagination"]["offset"] == (last - 1) * 1000
+    response = read_api.get(f"/api/requests?page={last + 1}").assert_envelope()
+    assert response.status == 400
+    assert response.body["errorDetail"] == {"page": [f"must be at most {last}."]}

@@ -76,6 +76,11 @@ def test_duplicate_api_name_is_a_409(admin_api, companies):
             422,
             "'api_name' must match ^[a-z][a-z0-9_]{0,62}$ (lower case, digits, underscores).",
         ),
+        (  # taken as sent: neither trimmed to 'deals' nor let through by re.match's `$`
+            {"api_name": "deals\n"},
+            422,
+            "'api_name' must match ^[a-z][a-z0-9_]{0,62}$ (lower case, digits, underscores).",
+        ),
         (
             {"api_name": "x" * 64},
             422,

@@ -176,3 +176,16 @@ def test_a_kept_connection_never_takes_a_send_past_the_guard(
     moved = Attempt.objects.get(delivery__event__payload__data__name="Moved")
     assert moved.error.startswith("ConnectionRefusedError")
     assert len(receiver.received) == 1
+
+
+def test_a_url_with_a_delete_character_is_refused(admin_api, settings):
+    """DEL (0x7f) is a control character like those below 0x20, and not visible ASCII as
+    the OpenAPI document's pattern for `url` says."""
+    response = admin_api.post(
+        "/api/webhooks", {"url": "http://127.0.0.1:9/a\x7fb", "events": ["record.*"]}
+    ).assert_envelope()
+    assert response.status == 422
+    assert response.body["errorDetail"] == {
+        "url": ["the URL contains spaces or control characters."]
+    }
+    assert not Endpoint.objects.exists()
