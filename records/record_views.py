@@ -21,7 +21,7 @@ from api.views import LIST_PARAMETERS, ApiView
 from records import selectors, services
 from records.field_values import value_counts, value_payloads
 from records.filters import Condition, body_conditions, check_search_size, query_conditions
-from records.listing_cache import listing_cache, listing_key
+from records.listing_cache import LISTINGS, listing_key
 from records.matching import match_key, matching_records
 from records.ordering import sort_keys
 from records.registry import policy_for
@@ -79,7 +79,7 @@ def record_list(
         return payload_rows(queryset, meta=meta, fields=fields)
 
     key = listing_key(conditions, any_of, archived, tuple(sort), meta, fields)
-    listing = schema.derived(listing_cache).get(key, build).fresh()
+    listing = LISTINGS.get(schema, key, build).fresh()
     return list_response(
         listing,
         window,

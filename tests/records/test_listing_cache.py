@@ -3,9 +3,8 @@ still answers what the database holds now, under the schema of now."""
 
 import pytest
 
-from accounts.models import Organization
-from records.listing_cache import LISTINGS_PER_OBJECT, listing_cache
-from records.schema_cache import cached_schema
+from records.listing_cache import LISTINGS, LISTINGS_PER_ORG, ListingCache
+from records.values import ObjectSchema
 
 pytestmark = pytest.mark.django_db
 
@@ -24,10 +23,8 @@ def polled(api, query=POLLED):
     return [record["name"] for record in response.data], response.body["pagination"]["total"]
 
 
-def kept_listings(org, object_name="companies") -> int:
-    org = Organization.objects.get(pk=org.pk)  # its schema version as of now
-    schema = cached_schema(org=org, api_name=object_name)
-    return len(schema.derived(listing_cache)._built)
+def kept_listings(org) -> int:
+    return LISTINGS.kept(org.pk)
 
 
 def test_a_polled_list_sees_records_written_between_polls(schema, write_api, org):
@@ -82,7 +79,7 @@ def test_a_schema_change_is_seen_by_the_next_poll(schema, admin_api, org):
         "/api/objects/companies/fields", {"api_name": "region", "type": "text"}
     )
     assert response.status == 201, response.body
-    assert kept_listings(org) == 0  # the new schema starts with nothing kept
+    assert kept_listings(org) == 1  # the old schema's, left to age out
     response = admin_api.request(
         "PATCH",
         f"/api/records/companies/{admin_api.get('/api/records/companies').data[0]['id']}",
@@ -101,10 +98,46 @@ def test_values_of_other_types_are_other_lists(schema, write_api):
     assert polled(write_api, "fields__public=false") == ([], 0)
 
 
-def test_at_most_so_many_lists_are_kept_per_object(schema, write_api, org):
+def test_at_most_so_many_lists_are_kept_per_organization(
+    schema, write_api, org, other_admin_api, other_org
+):
+    response = other_admin_api.post("/api/objects", {"api_name": "things"})
+    assert response.status == 201, response.body
+    assert other_admin_api.get("/api/records/things?name=a").status == 200
+    assert other_admin_api.get("/api/records/things?name=b").status == 200
+    assert kept_listings(other_org) == 2
+
     create(write_api, "r", revenue=5)
-    for bound in range(LISTINGS_PER_OBJECT + 10):
+    for bound in range(LISTINGS_PER_ORG + 10):
         assert polled(write_api, f"fields__revenue__gte={bound}")[1] == (1 if bound <= 5 else 0)
-    assert kept_listings(org) == LISTINGS_PER_OBJECT
-    # Another object's lists are its own.
-    assert kept_listings(org, "people") == 0
+        assert polled(write_api, f"name=n{bound}&sort=name")[1] == 0
+    assert kept_listings(org) == LISTINGS_PER_ORG
+    assert kept_listings(other_org) == 2  # one organization's lists push out only its own
+
+
+def test_the_least_recently_used_lists_go_first_within_the_process_bound(org, other_org):
+    from records.models import Object
+
+    kept = ListingCache(per_org=2, in_all=3)
+    ours = ObjectSchema(obj=Object(org=org, api_name="a"), fields=())
+    theirs = ObjectSchema(obj=Object(org=other_org, api_name="b"), fields=())
+    built = []
+
+    def build():
+        built.append(object())
+        return built[-1]
+
+    first = kept.get(ours, "1", build)
+    kept.get(ours, "2", build)
+    assert kept.get(ours, "1", build) is first  # kept: used most recently now
+    kept.get(ours, "3", build)  # past the organization's 2: its "2" goes
+    assert (kept.kept(org.pk), len(built)) == (2, 3)
+    kept.get(theirs, "1", build)
+    kept.get(theirs, "2", build)  # past the 3 in all: the least recently used ("1") goes
+    assert (kept.kept(org.pk), kept.kept(other_org.pk)) == (1, 2)
+    kept.get(ours, "1", build)
+    assert len(built) == 6  # "1" was built again
+    assert kept.get(ours, None, build) is built[-1] and len(built) == 7  # None: never kept
+    equal_but_newer = ObjectSchema(obj=ours.obj, fields=())
+    assert equal_but_newer == ours
+    assert kept.get(equal_but_newer, "3", build) is built[-1] and len(built) == 8
