@@ -15,7 +15,7 @@ from django.utils import timezone
 from webhooks.models import Attempt, Delivery, DeliveryStatus, Endpoint
 from webhooks.sending import SendResult
 from webhooks.services import disable_endpoint
-from webhooks.tasks import wake_workers
+from webhooks.wake_ups import wake_workers
 
 logger = logging.getLogger("webhooks.delivery")
 GONE = 410

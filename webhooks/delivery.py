@@ -37,7 +37,7 @@ from webhooks.attempts import Outcome, record_attempts, record_outcomes
 from webhooks.models import Attempt, Delivery, DeliveryStatus, Endpoint
 from webhooks.sending import SendResult, post, signature_header
 from webhooks.services import create_test_event
-from webhooks.tasks import wake_workers
+from webhooks.wake_ups import wake_workers
 
 logger = logging.getLogger("webhooks.delivery")
 # One call stops claiming after this long (and queues a wake-up to go on): the worker runs

@@ -22,7 +22,7 @@ from records.signals import RECORD_EVENT_TYPES, UPDATED, RecordChange
 from records.values import ObjectSchema
 from webhooks.destinations import check_url
 from webhooks.models import Attempt, Delivery, DeliveryStatus, Endpoint, Event, event_public_id
-from webhooks.tasks import wake_workers
+from webhooks.wake_ups import wake_workers
 
 TEST_EVENT = "webhook.test"
 EVENT_TYPES = (*RECORD_EVENT_TYPES, TEST_EVENT)

@@ -19,6 +19,8 @@ from django.tasks import task
 from django.utils import timezone
 
 from api.tasks import again as _again
+from webhooks.delivery import deliver_due
+from webhooks.services import purge_events
 
 SWEEP_EVERY = timedelta(minutes=1)
 # What a reclaimed row says about itself, for whoever reads it in the admin.
@@ -27,8 +29,6 @@ WORKER_LOST = "webhooks.tasks.WorkerLost"
 
 @task
 def deliver_due_webhooks() -> int:
-    from webhooks.delivery import deliver_due  # the task module stays free of import cycles
-
     _heal_now_and_then()
     return deliver_due()
 
@@ -37,8 +37,6 @@ def deliver_due_webhooks() -> int:
 def sweep_deliveries() -> int:
     """Sends whatever is due (then runs again in a minute), and restarts any periodic task
     whose worker died."""
-    from webhooks.delivery import deliver_due
-
     started = time.monotonic()
     try:
         heal_periodic_tasks()
@@ -57,8 +55,6 @@ def sweep_deliveries() -> int:
 @task
 def purge_old_events() -> int:
     """Deletes events past the retention period (then runs again in a day)."""
-    from webhooks.services import purge_events
-
     try:
         return purge_events()
     finally:
@@ -82,7 +78,8 @@ def prune_finished_wake_ups() -> int:
 
 
 def wake_workers(*, run_after: datetime | None = None) -> None:
-    """Asks a worker to send what is due (at `run_after`, or now)."""
+    """Asks a worker to send what is due (at `run_after`, or now). Registered with
+    webhooks.wake_ups, through which the modules below this one call it."""
     if run_after is None:
         deliver_due_webhooks.enqueue()
     else:
