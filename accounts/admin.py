@@ -34,10 +34,6 @@ class OrganizationAdmin(admin.ModelAdmin):
         return request.user.is_superuser
 
 
-def staff_orgs(request: HttpRequest) -> QuerySet[Organization]:
-    return selectors.organizations_for_user(request.user)
-
-
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
     list_display = ["prefix", "name", "org", "scope", "created_at", "last_used_at", "revoked_at"]
@@ -47,7 +43,11 @@ class ApiKeyAdmin(admin.ModelAdmin):
     actions = ["revoke_selected"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ApiKey]:
-        return super().get_queryset(request).filter(org__in=staff_orgs(request))
+        return (
+            super()
+            .get_queryset(request)
+            .filter(org__in=selectors.organizations_for_user(request.user))
+        )
 
     def get_fields(self, request, obj=None):
         if obj is None:
@@ -61,7 +61,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "org":
-            kwargs["queryset"] = staff_orgs(request)
+            kwargs["queryset"] = selectors.organizations_for_user(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj: ApiKey, form, change: bool) -> None:
@@ -93,7 +93,7 @@ class RequestLogAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[RequestLog]:
-        org_ids = staff_orgs(request).values("id")
+        org_ids = selectors.organizations_for_user(request.user).values("id")
         return super().get_queryset(request).filter(org_id__in=org_ids)
 
     def has_add_permission(self, request: HttpRequest) -> bool:

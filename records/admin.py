@@ -25,11 +25,8 @@ from records.models import Field, Object, Record, UniqueValue
 from records.ordering import FIELD_PREFIX as ORDERING_FIELD_PREFIX
 from records.registry import policy_for
 from records.services.records import UNSET
+from records.services.schema import FIELD_PROPERTIES
 from records.values import ObjectSchema
-
-
-def staff_orgs(request: HttpRequest):
-    return organizations_for_user(request.user)
 
 
 def add_domain_error(form: forms.Form, error: DomainError, *, prefix: str = "") -> None:
@@ -109,14 +106,14 @@ class ObjectAdmin(admin.ModelAdmin):
     inlines = [FieldInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(org__in=staff_orgs(request))
+        return super().get_queryset(request).filter(org__in=organizations_for_user(request.user))
 
     def get_readonly_fields(self, request, obj=None):
         return ["org", "api_name", "is_system"] if obj else ["is_system"]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "org":
-            kwargs["queryset"] = staff_orgs(request)
+            kwargs["queryset"] = organizations_for_user(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
@@ -128,9 +125,6 @@ class ObjectAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for obj in queryset:
             services.delete_object(obj=obj)
-
-
-FIELD_PROPERTIES = ["api_name", "label", "type", "required", "unique", "description", "options"]
 
 
 class FieldForm(ServiceForm):
@@ -164,14 +158,14 @@ class FieldAdmin(admin.ModelAdmin):
     list_select_related = ["object"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(org__in=staff_orgs(request))
+        return super().get_queryset(request).filter(org__in=organizations_for_user(request.user))
 
     def get_readonly_fields(self, request, obj=None):
         return ["object", "aliases", "is_system"] if obj else ["aliases", "is_system"]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "object":
-            kwargs["queryset"] = Object.objects.filter(org__in=staff_orgs(request))
+            kwargs["queryset"] = Object.objects.filter(org__in=organizations_for_user(request.user))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
@@ -341,7 +335,9 @@ class ObjectFilter(admin.SimpleListFilter):
     parameter_name = "object"
 
     def lookups(self, request, model_admin):
-        objects = Object.objects.filter(org__in=staff_orgs(request)).select_related("org")
+        objects = Object.objects.filter(
+            org__in=organizations_for_user(request.user)
+        ).select_related("org")
         return [(str(obj.pk), f"{obj.plural_name} ({obj.org})") for obj in objects]
 
     def queryset(self, request, queryset):
@@ -392,7 +388,7 @@ class RecordAdmin(admin.ModelAdmin):
     readonly_fields = ["archived_at", "created_at", "updated_at", "version"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(org__in=staff_orgs(request))
+        return super().get_queryset(request).filter(org__in=organizations_for_user(request.user))
 
     def get_search_results(self, request, queryset, search_term):
         # The record picker asks with ?object=<id>: only that object's records.
@@ -405,7 +401,9 @@ class RecordAdmin(admin.ModelAdmin):
         object_id = str(obj.object_id) if obj else object_id_param(request)
         if not object_id:
             return None
-        found = Object.objects.filter(org__in=staff_orgs(request), pk=object_id).first()
+        found = Object.objects.filter(
+            org__in=organizations_for_user(request.user), pk=object_id
+        ).first()
         return ObjectSchema.of(found) if found else None
 
     def get_list_display(self, request):
@@ -447,7 +445,7 @@ class RecordAdmin(admin.ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "object":
-            kwargs["queryset"] = Object.objects.filter(org__in=staff_orgs(request))
+            kwargs["queryset"] = Object.objects.filter(org__in=organizations_for_user(request.user))
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from django.contrib import admin, messages
 from django.db.models import Count, Q
-from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.selectors import organizations_for_user
@@ -15,10 +14,6 @@ from webhooks.delivery import send_test_event
 from webhooks.models import Attempt, Delivery, Endpoint, Event
 
 RECENT = timedelta(hours=24)
-
-
-def staff_orgs(request: HttpRequest):
-    return organizations_for_user(request.user)
 
 
 @admin.register(Endpoint)
@@ -57,7 +52,7 @@ class EndpointAdmin(admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .filter(org__in=staff_orgs(request))
+            .filter(org__in=organizations_for_user(request.user))
             .annotate(
                 recent_succeeded=Count(
                     "deliveries", filter=recent & Q(deliveries__status="succeeded")
@@ -137,7 +132,7 @@ class DeliveryAdmin(admin.ModelAdmin):
     fields = readonly_fields
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(org__in=staff_orgs(request))
+        return super().get_queryset(request).filter(org__in=organizations_for_user(request.user))
 
     @admin.display(description="Event")
     def event_type(self, delivery: Delivery) -> str:
@@ -173,7 +168,7 @@ class EventAdmin(admin.ModelAdmin):
     fields = readonly_fields
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(org__in=staff_orgs(request))
+        return super().get_queryset(request).filter(org__in=organizations_for_user(request.user))
 
     def has_add_permission(self, request) -> bool:
         return False

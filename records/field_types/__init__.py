@@ -29,8 +29,4 @@ FIELD_TYPES: dict[str, FieldType] = {
 }
 
 
-def field_type(name: str) -> FieldType:
-    return FIELD_TYPES[name]
-
-
-__all__ = ["FIELD_TYPES", "FieldOptionsError", "FieldType", "FieldValueError", "field_type"]
+__all__ = ["FIELD_TYPES", "FieldOptionsError", "FieldType", "FieldValueError"]

@@ -26,7 +26,8 @@ from records.values import ObjectSchema
 
 API_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 RESERVED_FIELD_NAMES = {"id", "name", "created_at", "updated_at", "archived", "archived_at"}
-FIELD_PROPERTIES = {"api_name", "label", "type", "required", "unique", "description", "options"}
+# What a field definition holds, in the order forms show it.
+FIELD_PROPERTIES = ("api_name", "label", "type", "required", "unique", "description", "options")
 
 
 def check_api_name(value: Any, *, where: str) -> str:
@@ -248,7 +249,7 @@ def update_field(*, field: Field, changes: dict[str, Any]) -> Field:
     """Renaming keeps the old api_name as an alias. Type changes with values present,
     removing a choice in use, and requiring a value some records lack are refused (409)."""
     bump_schema_version(org_id=field.org_id)
-    unknown = set(changes) - FIELD_PROPERTIES
+    unknown = set(changes).difference(FIELD_PROPERTIES)
     if unknown:
         raise InvalidInputError(
             f"Unknown field property: {', '.join(sorted(unknown))}.",
