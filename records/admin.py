@@ -19,7 +19,6 @@ from django.http import HttpRequest
 from accounts.selectors import organizations_for_user
 from api.exceptions import DomainError
 from records import selectors, services
-from records.field_types import FIELD_TYPES
 from records.filters import apply_query_filters
 from records.models import Field, Object, Record, UniqueValue
 from records.ordering import FIELD_PREFIX as ORDERING_FIELD_PREFIX
@@ -233,7 +232,7 @@ class RecordsPicker(RecordPickerMixin, AutocompleteSelectMultiple):
 def typed_form_field(field: Field) -> forms.Field:
     """The admin widget for a field: date inputs, select choices, a record picker."""
     common = {"required": field.required, "label": field.label, "help_text": field.description}
-    if field.type == "relationship":
+    if field.kind.links_records:
         target = Object.objects.filter(
             org_id=field.org_id, api_name=field.options["target"]
         ).first()
@@ -245,13 +244,7 @@ def typed_form_field(field: Field) -> forms.Field:
         return forms.ModelChoiceField(
             queryset=targets, widget=RecordPicker(target=target), **common
         )
-    return FIELD_TYPES[field.type].form_field(field.options, **common)
-
-
-def initial_value(field: Field, value: Any) -> Any:
-    if field.type == "datetime" and isinstance(value, str):
-        return value.removesuffix("Z")  # shown in UTC, to the microsecond
-    return value
+    return field.kind.form_field(field.options, **common)
 
 
 class RecordForm(ServiceForm):
@@ -273,7 +266,7 @@ class RecordForm(ServiceForm):
         for field in schema.fields if schema else ():
             form_field = typed_form_field(field)
             if self.instance.pk and field.key in self.instance.values:
-                form_field.initial = initial_value(field, self.instance.values[field.key])
+                form_field.initial = field.kind.form_initial(self.instance.values[field.key])
             self.fields[FIELD_PREFIX + field.api_name] = form_field
 
     def save_through_service(self, cleaned):

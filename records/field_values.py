@@ -124,7 +124,7 @@ def value_payloads(
     pairs: Sequence[tuple[Any, int]], field: Field, schema: ObjectSchema
 ) -> list[dict[str, Any]]:
     """Relationship values as {id, object, name}: one query for the page."""
-    if field.type != "relationship":
+    if not field.kind.links_records:
         return [{"value": value, "count": count} for value, count in pairs]
     ids = [value for value, _ in pairs if value is not None]
     links = linked_records([{field.key: ids}], schema) if ids else {}

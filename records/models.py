@@ -9,6 +9,7 @@ import uuid
 from django.db import models
 from django.db.models.functions import Lower
 
+from records.field_types import FIELD_TYPES, FieldType
 from records.ids import uuid7
 
 # How much of a text value the value index keeps (a btree entry must stay small); filters and
@@ -81,6 +82,11 @@ class Field(models.Model):
 
     def __str__(self) -> str:
         return f"{self.object.api_name}.{self.api_name}"
+
+    @property
+    def kind(self) -> FieldType:
+        """Its type's class (records.field_types): what the type knows of its values."""
+        return FIELD_TYPES[self.type]
 
 
 class Record(models.Model):

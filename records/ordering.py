@@ -25,7 +25,7 @@ def sort_keys(schema) -> set[str]:
 
 
 def _sortable(field) -> bool:
-    return field.type not in ("json", "multi_select", "relationship")
+    return field.kind.sortable
 
 
 def in_object(obj) -> Q:

@@ -293,7 +293,7 @@ class RecordFieldValuesView(ApiView):
     def get(self, request, object_name: str, field_name: str):
         schema = object_schema(request, object_name)
         field = selectors.field_by_name(obj=schema.obj, name=field_name)
-        if field.type == "json":
+        if not field.kind.countable:
             raise BadRequestError(
                 f"'{field.api_name}' is a json field: its values are not counted.",
                 detail={"field": ["Not available for json fields."]},

@@ -72,7 +72,7 @@ RECORD_BY_ID = CompiledQuery(_by_id, **_ID_VALUES)
 def _record_with_links_query(schema: ObjectSchema) -> CompiledQuery[Record] | None:
     """The record by id with `linked_json` (records.links), for an object that has
     relationship fields; compiled once per schema."""
-    keys = [field.key for field in schema.fields if field.type == "relationship"]
+    keys = [field.key for field in schema.fields if field.kind.links_records]
     if not keys:
         return None
     return CompiledQuery(

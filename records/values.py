@@ -117,7 +117,7 @@ def clean_values(
             errors[label] = [f"Given twice: as '{seen[field.key]}' and as '{shown(name)}'."]
             continue
         seen[field.key] = str(name)
-        if field.type != "json" and (value == "" or value == []):
+        if not field.kind.keeps_empty and (value == "" or value == []):
             value = None  # an empty string or list is no value: it clears, like null
         if value is None:
             if creating:
@@ -184,7 +184,7 @@ def missing_relationship_targets(
     for tag, values in writes:
         for key, value in values.items():
             field = by_key.get(key)
-            if field is None or field.type != "relationship" or value is None:
+            if field is None or not field.kind.links_records or value is None:
                 continue
             ids = value if isinstance(value, list) else [value]
             wanted[field.options["target"]].update(ids)
@@ -212,7 +212,7 @@ def linked_records(
     """{id: {id, object, name}} for every record the given values (records' stored values)
     link to: one query."""
     ids: set[str] = set()
-    keys = [field.key for field in schema.fields if field.type == "relationship"]
+    keys = [field.key for field in schema.fields if field.kind.links_records]
     if keys:
         for stored in values:
             for key in keys:
@@ -246,4 +246,4 @@ def represent_values(
 def _shown_fields(schema: ObjectSchema) -> tuple[tuple[str, str, bool], ...]:
     """(key, api_name, is a relationship) per field: what showing a record's values needs,
     read off the fields once per schema rather than once per record."""
-    return tuple((f.key, f.api_name, f.type == "relationship") for f in schema.fields)
+    return tuple((f.key, f.api_name, f.kind.links_records) for f in schema.fields)

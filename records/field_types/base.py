@@ -31,6 +31,18 @@ class FieldType:
     # Whether the whole text is also kept for substring search (a trigram index).
     substring_indexed: ClassVar[bool] = False
     json_schema: ClassVar[dict[str, Any]] = {}
+    # Whether a list can be sorted by it (one comparable value per record).
+    sortable: ClassVar[bool] = True
+    # Whether its values are ids of other records, shown as {id, object, name}.
+    links_records: ClassVar[bool] = False
+    # Whether "" and [] are values of their own; for every other type they clear the field.
+    keeps_empty: ClassVar[bool] = False
+    # Whether two values equal but for letter case are one value (for unique fields).
+    case_insensitive: ClassVar[bool] = False
+    # Whether its values are counted one by one (a list's field values).
+    countable: ClassVar[bool] = True
+    # Whether it takes a list of choices (options["choices"]).
+    has_choices: ClassVar[bool] = False
 
     def clean_options(self, options: dict[str, Any]) -> dict[str, Any]:
         """The options this type keeps; unknown ones are refused."""
@@ -52,6 +64,10 @@ class FieldType:
 
     def form_field(self, options: dict[str, Any], **kwargs: Any) -> forms.Field:
         return forms.CharField(**kwargs)
+
+    def form_initial(self, value: Any) -> Any:
+        """A stored value as its form field shows it."""
+        return value
 
     def openapi_schema(self, options: dict[str, Any]) -> dict[str, Any]:
         return dict(self.json_schema)

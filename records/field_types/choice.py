@@ -59,6 +59,7 @@ def check_choice(value: Any, options: dict[str, Any]) -> str:
 
 class SelectType(FieldType):
     name = "select"
+    has_choices = True
     operators = (*EQUALITY,)
 
     def clean_options(self, options: dict[str, Any]) -> dict[str, Any]:
@@ -77,8 +78,10 @@ class SelectType(FieldType):
 
 class MultiSelectType(FieldType):
     name = "multi_select"
+    has_choices = True
     # contains: has this option; "" (equal): exactly these options.
     operators = ("", "contains", "isnull")
+    sortable = False
 
     def clean_options(self, options: dict[str, Any]) -> dict[str, Any]:
         return clean_choices(options, self.name)

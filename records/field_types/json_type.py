@@ -26,6 +26,9 @@ def depth(value: Any) -> int:
 class JsonType(FieldType):
     name = "json"
     operators = ("isnull",)
+    sortable = False
+    keeps_empty = True
+    countable = False
     indexed_as = None
     json_schema = {}
 

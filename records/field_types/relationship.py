@@ -24,6 +24,8 @@ def parse_id(value: Any) -> str:
 class RelationshipType(FieldType):
     name = "relationship"
     operators = ("", "not", "in", "isnull")
+    sortable = False
+    links_records = True
 
     def list_valued(self, options: dict[str, Any]) -> bool:
         return bool(options.get("many"))

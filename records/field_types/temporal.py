@@ -59,3 +59,7 @@ class DateTimeType(FieldType):
         return forms.DateTimeField(
             widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": "any"}), **kwargs
         )
+
+    def form_initial(self, value: Any) -> Any:
+        # Shown in UTC, to the microsecond.
+        return value.removesuffix("Z") if isinstance(value, str) else value

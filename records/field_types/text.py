@@ -46,6 +46,7 @@ class LongTextType(TextType):
 
 class EmailType(TextType):
     name = "email"
+    case_insensitive = True
     max_length = 254
     json_schema = {"type": "string", "format": "email"}
     validator = EmailValidator()

@@ -108,7 +108,7 @@ def _values_to_fill(schema: ObjectSchema, survivor: Record, merged: Record) -> d
         if key not in merged.values or key in survivor.values:
             continue
         value = merged.values[key]
-        if field_.type == "relationship":
+        if field_.kind.links_records:
             ids = [i for i in (value if isinstance(value, list) else [value]) if i not in pair]
             if not ids:
                 continue

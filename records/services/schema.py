@@ -77,7 +77,7 @@ def clean_field_definition(definition: dict[str, Any], *, where: str) -> dict[st
 def _check_relationship_targets(
     *, org: Organization, fields: Iterable[dict[str, Any]], own_api_name: str, where: str
 ) -> None:
-    targets = {f["options"]["target"] for f in fields if f["type"] == "relationship"}
+    targets = {f["options"]["target"] for f in fields if FIELD_TYPES[f["type"]].links_records}
     if not targets:
         return
     known = set(
@@ -286,9 +286,10 @@ def update_field(*, field: Field, changes: dict[str, Any]) -> Field:
                 "while values are stored.",
                 detail={"blocking_records": count},
             )
-    if cleaned["type"] in ("select", "multi_select") and field.type == cleaned["type"]:
+    kind = FIELD_TYPES[cleaned["type"]]
+    if kind.has_choices and field.type == cleaned["type"]:
         _refuse_removing_choices_in_use(field, cleaned["options"]["choices"])
-    if cleaned["type"] == "relationship" == field.type and cleaned["options"] != field.options:
+    if kind.links_records and field.type == cleaned["type"] and cleaned["options"] != field.options:
         count = _records_with_value(field).count()
         if count:
             raise ConflictError(
@@ -296,7 +297,7 @@ def update_field(*, field: Field, changes: dict[str, Any]) -> Field:
                 "cannot change while links are stored.",
                 detail={"blocking_records": count},
             )
-    if cleaned["type"] == "relationship":
+    if kind.links_records:
         _check_relationship_targets(
             org=field.object.org, fields=[cleaned], own_api_name=field.object.api_name, where=""
         )
@@ -356,7 +357,7 @@ def _refuse_removing_choices_in_use(field: Field, choices: list[str]) -> None:
     if not removed:
         return
     records = _records_with_value(field)
-    if field.type == "select":
+    if not field.kind.list_valued(field.options):
         count = records.filter(**{f"values__{field.key}__in": sorted(removed)}).count()
     else:
         count = sum(

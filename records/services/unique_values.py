@@ -17,7 +17,7 @@ from records.values import ObjectSchema
 def unique_token(field: Field, value: Any) -> str:
     """The form a unique value is compared in: emails case-insensitively, long values hashed."""
     text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
-    if field.type == "email":
+    if field.kind.case_insensitive:
         text = text.lower()
     if len(text) > 255:
         text = "sha256:" + hashlib.sha256(text.encode()).hexdigest()
