@@ -11,6 +11,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from api.bulk_insert import insert_new
@@ -126,13 +127,18 @@ def reencrypt_secrets() -> int:
 
 def disable_endpoint(endpoint_id: UUID, *, reason: str) -> None:
     """The platform turns an endpoint off (410 Gone, or failing for days); its pending
-    deliveries fail. Visible as `disabled_reason` until someone turns it back on."""
+    deliveries fail. Visible as `disabled_reason` until someone turns it back on. A delivery
+    being sent (its claim still held) keeps its own result: one sent at the same moment may
+    have been received; if it failed, it fails when it is next claimed."""
     now = timezone.now()
     turned_off = Endpoint.objects.filter(pk=endpoint_id, active=True).update(
         active=False, disabled_reason=reason, disabled_at=now, updated_at=now
     )
     if turned_off:
-        Delivery.objects.filter(endpoint_id=endpoint_id, status=DeliveryStatus.PENDING).update(
+        not_in_flight = Q(lease_until__isnull=True) | Q(lease_until__lte=now)
+        Delivery.objects.filter(
+            not_in_flight, endpoint_id=endpoint_id, status=DeliveryStatus.PENDING
+        ).update(
             status=DeliveryStatus.FAILED,
             next_attempt_at=None,
             lease_until=None,

@@ -9,12 +9,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.db import connection, connections
+from django.utils import timezone
 
 from tests.conftest import ApiClient
 from tests.webhooks.conftest import run_worker
 from webhooks import delivery as delivery_module
+from webhooks.attempts import Outcome, record_outcomes
 from webhooks.delivery import attempt, claim_due
 from webhooks.models import Attempt, Delivery, Endpoint, Event
+from webhooks.sending import SendResult
 
 pytestmark = pytest.mark.django_db
 
@@ -281,3 +284,30 @@ def test_a_failing_claim_leaves_no_send_in_flight_unwritten(
     run_worker()
     assert set(Delivery.objects.values_list("status", "attempt_count")) == {("succeeded", 1)}
     assert len(receiver.received) == 4
+
+
+def test_a_send_in_flight_when_its_endpoint_answers_410_keeps_its_own_result(
+    schema, write_api, endpoint
+):
+    """Two deliveries sent at once: the 410 of one is written first and turns the endpoint
+    off; the other, received (200) meanwhile, is a success, not failed by the turning off."""
+    create_company(write_api, "a")
+    create_company(write_api, "b")
+    first, second = claim_due(limit=10)
+    now = timezone.now()
+    gone = SendResult(status_code=410, response_body="", error="", duration_ms=1.0)
+    received = SendResult(status_code=200, response_body="ok", error="", duration_ms=1.0)
+    record_outcomes([Outcome(first, gone, now)])
+    assert Endpoint.objects.get().active is False
+    record_outcomes([Outcome(second, received, now)])
+    statuses = dict(Delivery.objects.values_list("pk", "status"))
+    assert (statuses[first.pk], statuses[second.pk]) == ("failed", "succeeded")
+
+
+def test_turning_an_endpoint_off_fails_its_deliveries_not_in_flight(schema, write_api, endpoint):
+    create_company(write_api, "a")
+    (claimed,) = claim_due(limit=10)
+    create_company(write_api, "b")  # pending, not claimed
+    gone = SendResult(status_code=410, response_body="", error="", duration_ms=1.0)
+    record_outcomes([Outcome(claimed, gone, timezone.now())])
+    assert set(Delivery.objects.values_list("status", flat=True)) == {"failed"}
