@@ -20,7 +20,13 @@ from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Lower, Right, Substr
 from django.utils.dateparse import parse_datetime
 
-from api.exceptions import BadRequestError, InvalidParameterError, LimitExceededError, shown
+from api.exceptions import (
+    BadRequestError,
+    InvalidParameterError,
+    LimitExceededError,
+    shown,
+    some_of,
+)
 from records import value_index
 from records.field_types import FIELD_TYPES, FieldValueError
 from records.field_types.base import ALL_OPERATORS, ORDERED
@@ -373,15 +379,36 @@ def split_filter_key(schema, name: str) -> tuple[Target, str] | None:
     return target, operator
 
 
+# An object may have hundreds of fields: an error names this many of its keys at most.
+FILTER_KEYS_SHOWN = 40
+
+
+def filter_keys(schema) -> list[str]:
+    """The object's filter keys as an integrator writes them: the built-in ones, then one per
+    field by its api_name (a field's former names work too, unnamed)."""
+    return [*BUILT_IN_OPERATORS, *(FIELD_PREFIX + field.api_name for field in schema.fields)]
+
+
+def unknown_filter_key(schema, name: str) -> str:
+    """What is wrong with a filter name whose key is not one of the object's: its keys, and
+    the one meant when a field's name was written without `fields__`."""
+    problem = (
+        f"unknown filter key; the filter keys of {schema.obj.api_name} are "
+        f"{some_of(filter_keys(schema), limit=FILTER_KEYS_SHOWN)}, with __<operator> where "
+        "needed."
+    )
+    known = targets(schema)
+    for key in (name, name.rpartition("__")[0]):
+        if key and FIELD_PREFIX + key in known:
+            return f"{problem} Did you mean {FIELD_PREFIX}{shown(name)}?"
+    return problem
+
+
 def check_filter_names(schema, names) -> None:
     """Every name is a filter; otherwise a 400 that says why (unknown key or operator)."""
     for name in names:
         if split_filter_key(schema, name) is None:
-            raise InvalidParameterError(
-                name,
-                "unknown filter key; use id, name, created_at, updated_at or "
-                "fields__<field>, with __<operator> where needed.",
-            )
+            raise InvalidParameterError(name, unknown_filter_key(schema, name))
 
 
 def query_conditions(schema, params: Mapping[str, Any]) -> list[Condition]:
@@ -423,7 +450,7 @@ def body_conditions(schema, filters: Any, *, where: str) -> list[Condition]:
         name = f"{key}__{operator}" if operator else str(key)
         found = split_filter_key(schema, name)
         if found is None:
-            raise InvalidParameterError(f"{where}.{key}", "unknown filter key.")
+            raise InvalidParameterError(f"{where}.{key}", unknown_filter_key(schema, str(key)))
         target, operator = found
         parsed = RecordFilter(target=target, operator=operator, field_name=f"{where}.{key}")
         conditions.append(Condition(target, operator, parsed.values(spec["value"])))

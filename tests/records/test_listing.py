@@ -90,12 +90,42 @@ def test_bad_list_parameters_are_a_400_naming_them(schema, write_api, query, par
     assert list(response.body["errorDetail"]) == [parameter]
 
 
-def test_unknown_filter_key_is_a_400(schema, write_api):
+COMPANY_FILTER_KEYS = (
+    "id, name, created_at, updated_at, fields__domain, fields__revenue, fields__employees, "
+    "fields__public, fields__founded, fields__last_contact, fields__email, fields__phone, "
+    "fields__website, fields__notes, fields__tier, fields__tags, fields__owner, "
+    "fields__board, fields__extra"
+)
+
+
+def test_unknown_filter_key_is_a_400_naming_the_objects_keys(schema, write_api):
     response = write_api.get("/api/records/companies?colour=red").assert_envelope()
     assert response.status == 400
     assert response.body["errorDetail"] == {
         "colour": [
-            "unknown filter key; use id, name, created_at, updated_at or fields__<field>, "
+            f"unknown filter key; the filter keys of companies are {COMPANY_FILTER_KEYS}, "
+            "with __<operator> where needed."
+        ]
+    }
+    response = write_api.get("/api/records/companies?fields__nope=1").assert_envelope()
+    assert "fields__revenue, fields__employees" in response.body["errorDetail"]["fields__nope"][0]
+
+
+@pytest.mark.parametrize("name", ["revenue", "revenue__gte"])
+def test_a_field_named_without_its_prefix_is_pointed_at(schema, write_api, name):
+    response = write_api.get(f"/api/records/companies?{name}=1").assert_envelope()
+    assert response.status == 400
+    (problem,) = response.body["errorDetail"][name]
+    assert problem.endswith(f"Did you mean fields__{name}?")
+
+
+def test_an_unknown_key_in_a_search_body_names_the_objects_keys(schema, write_api):
+    body = {"filters": {"colour": {"operator": "", "value": ["red"]}}}
+    response = write_api.post("/api/records/companies/search", body).assert_envelope()
+    assert response.status == 400
+    assert response.body["errorDetail"] == {
+        "filters.colour": [
+            f"unknown filter key; the filter keys of companies are {COMPANY_FILTER_KEYS}, "
             "with __<operator> where needed."
         ]
     }
@@ -213,3 +243,12 @@ def test_values_come_back_exactly_from_lists_and_single_records(schema, write_ap
         assert payload["fields"]["revenue"] == 1e20
     assert b"1180591620717411303425" in listed.raw.content
     assert b"\\u2028 \\u2029" in one.raw.content
+
+
+def test_the_keys_of_an_object_with_many_fields_are_named_in_part(admin_api):
+    fields = [{"api_name": f"f{index:02d}", "type": "text"} for index in range(60)]
+    response = admin_api.post("/api/objects", {"api_name": "wide", "fields": fields})
+    assert response.status == 201, response.body
+    response = admin_api.get("/api/records/wide?colour=red").assert_envelope()
+    (problem,) = response.body["errorDetail"]["colour"]
+    assert "fields__f35 … and 24 more, with __<operator> where needed." in problem
