@@ -4,7 +4,7 @@ error envelope on every error code a route can give."""
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.plumbing import ResolvedComponent, get_doc
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -159,6 +159,15 @@ PRECONDITION_FAILED = error_response(
 
 
 class EnvelopeAutoSchema(AutoSchema):
+    def get_description(self) -> str:
+        """The handler's docstring, or the view class's own; never one a view inherits (the
+        base view's docstring is written for developers, not integrators)."""
+        name = getattr(self.view, "action", None) or self.method.lower()
+        handler = getattr(self.view, name, None)
+        handler_doc = get_doc(handler) if handler is not None else ""
+        own_class_doc = type(self.view).__dict__.get("__doc__")
+        return handler_doc or (get_doc(type(self.view)) if own_class_doc else "")
+
     def get_override_parameters(self):
         parameters = super().get_override_parameters()
         if self._takes_idempotency_key():

@@ -128,6 +128,18 @@ class RecordListView(ApiView):
         ],
         tags=RECORD_TAGS,
         operation_id="records_list",
+        description=(
+            "A page of the object's records, newest first, with the exact total in "
+            "`pagination`.\n\n"
+            "Filters are query parameters `<key>` or `<key>__<operator>`, ANDed. Keys: `id`, "
+            "`name`, `created_at`, `updated_at` and `fields__<field>` (a field's api_name). "
+            "Operators: `` (equal), `not`, `in` (a comma list), `isnull` (true or false), `lt`, "
+            "`lte`, `gt`, `gte`, `contains`, `icontains`, `startswith`, `endswith`, each where "
+            "the field's type allows it. An unknown key or operator is a 400 that names the "
+            "valid ones.\n\n"
+            "Example: `?fields__amount__gte=1000&fields__stage__in=won,lost"
+            "&name__icontains=acme&sort=-fields__close_date`."
+        ),
     )
     def get(self, request, object_name: str):
         schema = object_schema(request, object_name)
@@ -140,6 +152,7 @@ class RecordListView(ApiView):
         responses={201: RecordSerializer, 409: CONFLICT, 422: INVALID},
         tags=RECORD_TAGS,
         operation_id="records_create",
+        description="Creates a record: `name` and `fields` keyed by api_name.",
     )
     def post(self, request, object_name: str):
         schema = object_schema(request, object_name)
@@ -338,6 +351,10 @@ class RecordDetailView(ApiView):
         parameters=[SELECT],
         tags=RECORD_TAGS,
         operation_id="records_retrieve",
+        description=(
+            "One record, archived or not, by id (contacts also by email); its version is the "
+            "`ETag`."
+        ),
     )
     def get(self, request, object_name: str, record_id: str):
         schema = object_schema(request, object_name)

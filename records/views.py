@@ -72,7 +72,12 @@ class ObjectDetailView(ApiView):
     def object(self, request, object_name: str):
         return selectors.object_by_api_name(org_id=request.auth.org_id, api_name=object_name)
 
-    @extend_schema(responses=ObjectSerializer, tags=["objects"], operation_id="objects_retrieve")
+    @extend_schema(
+        responses=ObjectSerializer,
+        tags=["objects"],
+        operation_id="objects_retrieve",
+        description="One object with its fields.",
+    )
     def get(self, request, object_name: str):
         return Response(ObjectSerializer(self.object(request, object_name)).data)
 
@@ -125,6 +130,7 @@ class FieldListView(ApiView):
         responses={201: FieldSerializer, 409: CONFLICT, 422: INVALID},
         tags=["objects"],
         operation_id="fields_create",
+        description="Adds a field to the object.",
     )
     def post(self, request, object_name: str):
         obj = selectors.object_by_api_name(org_id=request.auth.org_id, api_name=object_name)
@@ -141,7 +147,12 @@ class FieldDetailView(ApiView):
         obj = selectors.object_by_api_name(org_id=request.auth.org_id, api_name=object_name)
         return selectors.field_by_name(obj=obj, name=field_name)
 
-    @extend_schema(responses=FieldSerializer, tags=["objects"], operation_id="fields_retrieve")
+    @extend_schema(
+        responses=FieldSerializer,
+        tags=["objects"],
+        operation_id="fields_retrieve",
+        description="One field of the object, by api_name or a former name.",
+    )
     def get(self, request, object_name: str, field_name: str):
         return Response(FieldSerializer(self.field(request, object_name, field_name)).data)
 

@@ -80,7 +80,12 @@ class WebhookDetailView(ApiView):
     required_scopes = MANAGE
     accepted_params = {"GET": (), "DELETE": ()}
 
-    @extend_schema(responses=EndpointSerializer, tags=TAGS, operation_id="webhooks_retrieve")
+    @extend_schema(
+        responses=EndpointSerializer,
+        tags=TAGS,
+        operation_id="webhooks_retrieve",
+        description="One webhook endpoint; never its secret.",
+    )
     def get(self, request, endpoint_id: str):
         endpoint = selectors.endpoint(org_id=request.auth.org_id, endpoint_id=endpoint_id)
         return Response(EndpointSerializer(endpoint).data)

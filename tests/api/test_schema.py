@@ -160,3 +160,32 @@ def test_record_writes_take_if_match_and_declare_412(schema):
     assert "ETag" in detail["get"]["responses"]["200"]["headers"]
     assert "ETag" in detail["patch"]["responses"]["200"]["headers"]
     assert "ETag" not in detail["delete"]["responses"]["200"]["headers"]
+
+
+def operations(schema: dict):
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            if isinstance(operation, dict) and "operationId" in operation:
+                yield f"{method.upper()} {path}", operation
+
+
+def test_no_operation_is_described_by_a_docstring_written_for_developers(schema):
+    from api.views import ApiView
+
+    internal = [" ".join(ApiView.__doc__.split())]
+    leaked = [
+        name
+        for name, operation in operations(schema)
+        if any(doc[:60] in " ".join(operation.get("description", "").split()) for doc in internal)
+    ]
+    assert leaked == []
+    undescribed = [
+        name for name, operation in operations(schema) if not operation.get("description")
+    ]
+    assert undescribed == []
+
+
+def test_the_records_list_documents_its_filters(schema):
+    description = dict(operations(schema))["GET /api/records/{object_name}"]["description"]
+    assert "`<key>__<operator>`" in description and "`fields__<field>`" in description
+    assert "`icontains`" in description and "?fields__amount__gte=1000" in description
