@@ -17,6 +17,7 @@ from typing import Literal
 ROOT = Path(__file__).resolve().parent.parent
 # A Fernet key for child processes in production mode, which require WEBHOOK_SECRET_KEYS.
 PRODUCTION_WEBHOOK_KEY = "cHJvZC10ZXN0LXdlYmhvb2stc2VjcmV0LWtleS0zMmI="
+PRODUCTION_SECRET_KEY = "prod-test-" + "k3y!x9" * 10
 
 
 def child_env(var_dir: Path, **overrides: str) -> dict[str, str]:
@@ -30,6 +31,17 @@ def child_env(var_dir: Path, **overrides: str) -> dict[str, str]:
     )
     env.update(overrides)
     return env
+
+
+def production_env(var_dir: Path, **overrides: str) -> dict[str, str]:
+    """child_env in production mode, with the secrets production requires."""
+    return child_env(
+        var_dir,
+        DJANGO_ENV="production",
+        DJANGO_SECRET_KEY=PRODUCTION_SECRET_KEY,
+        WEBHOOK_SECRET_KEYS=PRODUCTION_WEBHOOK_KEY,
+        **overrides,
+    )
 
 
 def manage(*args: str, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess:

@@ -4,25 +4,14 @@ import json
 
 import pytest
 
-from tests.server import (
-    PRODUCTION_WEBHOOK_KEY,
-    child_env,
-    fetch,
-    free_port,
-    manage,
-    running_server,
-)
-
-SECRET = "prod-test-" + "k3y!x9" * 10
+from tests import server
+from tests.server import fetch, free_port, manage, running_server
 
 
 @pytest.fixture
 def production_env(tmp_path):
-    return child_env(
+    return server.production_env(
         tmp_path,
-        DJANGO_ENV="production",
-        DJANGO_SECRET_KEY=SECRET,
-        WEBHOOK_SECRET_KEYS=PRODUCTION_WEBHOOK_KEY,
         ALLOWED_HOSTS="127.0.0.1,api.example.com",
         SECURE_PROXY_SSL_HEADER="HTTP_X_FORWARDED_PROTO=https",
     )

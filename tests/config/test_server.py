@@ -10,17 +10,16 @@ from pathlib import Path
 import pytest
 
 from tests.server import (
-    PRODUCTION_WEBHOOK_KEY,
     child_env,
     fetch,
     free_port,
     manage,
+    production_env,
     running_server,
     scratch_organization,
 )
 
 WORKERS = 3
-SECRET = "prod-test-" + "k3y!x9" * 10
 
 
 def wait_for_log(log_path: Path, pattern: str, count: int = 1, flags: int = 0) -> str:
@@ -114,11 +113,8 @@ def test_admin_and_api_docs_pages_load_their_css_and_scripts(tmp_path, environme
     """`make run` (development: DEBUG, nothing collected) and production (after collectstatic)
     both serve the admin's and Swagger UI's files through WhiteNoise."""
     if environment == "production":
-        env = child_env(
+        env = production_env(
             tmp_path,
-            DJANGO_ENV="production",
-            DJANGO_SECRET_KEY=SECRET,
-            WEBHOOK_SECRET_KEYS=PRODUCTION_WEBHOOK_KEY,
             ALLOWED_HOSTS="127.0.0.1",
             SECURE_PROXY_SSL_HEADER="HTTP_X_FORWARDED_PROTO=https",
         )
@@ -148,11 +144,8 @@ def test_admin_and_api_docs_pages_load_their_css_and_scripts(tmp_path, environme
 def test_a_forwarded_proto_header_is_not_believed_unless_settings_say_so(tmp_path):
     """Without SECURE_PROXY_SSL_HEADER, a client's own `X-Forwarded-Proto: https` over plain
     HTTP does not pass the API's HTTPS-only rule, even from a local peer."""
-    env = child_env(
+    env = production_env(
         tmp_path,
-        DJANGO_ENV="production",
-        DJANGO_SECRET_KEY=SECRET,
-        WEBHOOK_SECRET_KEYS=PRODUCTION_WEBHOOK_KEY,
         ALLOWED_HOSTS="127.0.0.1",
     )
     manage("migrate", "--noinput", env=env)

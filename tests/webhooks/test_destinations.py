@@ -121,27 +121,21 @@ def test_development_allows_local_receivers(admin_api, settings):
     assert create(admin_api, "http://127.0.0.1:8080/hooks").status == 201
 
 
-def test_production_settings_turn_the_guard_on():
+def test_production_settings_turn_the_guard_on(tmp_path):
     """What DJANGO_ENV=production sets, read from a fresh process."""
     import json
-    import os
     import subprocess
     import sys
 
-    from tests.server import PRODUCTION_WEBHOOK_KEY, ROOT
+    from tests.server import ROOT, production_env
 
     code = (
         "import django, json; django.setup(); from django.conf import settings; "
         "print(json.dumps([settings.WEBHOOK_REQUIRE_HTTPS, settings.WEBHOOK_ALLOW_PRIVATE_URLS]))"
     )
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
-        "DJANGO_ENV": "production",
-        "DJANGO_SECRET_KEY": "x" * 50,
-        "WEBHOOK_SECRET_KEYS": PRODUCTION_WEBHOOK_KEY,
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "ALLOWED_HOSTS": "example.com",
-    }
+    env = production_env(
+        tmp_path, DJANGO_SETTINGS_MODULE="config.settings", ALLOWED_HOSTS="example.com"
+    )
     out = subprocess.run(  # noqa: S603
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
     )
