@@ -10,7 +10,6 @@ from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from api.query import Window
 from api.tenancy import for_org
 from records import value_index
-from records.field_types import FIELD_TYPES
 from records.field_types.numeric import MAX_SAFE_INTEGER
 from records.models import Field, Record
 from records.values import ObjectSchema, linked_records
@@ -30,7 +29,7 @@ def value_counts(
     record's archived state, are counted, without joining them to the records."""
     if value_index.column(field) is None:
         return _stored_value_counts(records, field, window)
-    kind = "words" if FIELD_TYPES[field.type].substring_indexed else value_index.column(field)
+    kind = "words" if field.kind.substring_indexed else value_index.column(field)
     rows = value_index.rows_of(field)
     if not unfiltered:
         rows = rows.filter(record_id__in=records.order_by().values("id"))
@@ -72,7 +71,7 @@ def _empty_entry(records: QuerySet[Record], rows: QuerySet, output) -> QuerySet[
 
 def _count_without_value(records: QuerySet[Record], field: Field, rows: QuerySet) -> int:
     """All the records less those with a value, both counted in an index."""
-    many = FIELD_TYPES[field.type].list_valued(field.options)
+    many = field.kind.list_valued(field.options)
     with_value = rows.values("record_id").distinct().count() if many else rows.count()
     return records.count() - with_value
 
@@ -95,7 +94,7 @@ def _typed(field: Field, value: Any) -> Any:
     booleans as booleans."""
     if isinstance(value, float) and value.is_integer() and abs(value) <= MAX_SAFE_INTEGER:
         return int(value)
-    if value is not None and FIELD_TYPES[field.type].sort_as == "boolean":
+    if value is not None and field.kind.sort_as == "boolean":
         return value == "true"
     return value
 
@@ -105,7 +104,7 @@ def _stored_value_counts(
 ) -> tuple[list[tuple[Any, int]], int]:
     """For fields the value index leaves out (long_text): grouped on the stored JSON."""
     # Text as stored (SQLite would decode JSON-looking strings); numbers and booleans typed.
-    typed = FIELD_TYPES[field.type].sort_as in ("number", "boolean")
+    typed = field.kind.sort_as in ("number", "boolean")
     expression = KeyTransform if typed else KeyTextTransform
     grouped = (
         records.order_by()

@@ -28,7 +28,7 @@ from api.exceptions import (
     some_of,
 )
 from records import value_index
-from records.field_types import FIELD_TYPES, FieldValueError
+from records.field_types import FieldValueError
 from records.field_types.base import ALL_OPERATORS, ORDERED
 from records.field_types.temporal import utc_text
 from records.lookups import CaseSensitiveContains, TrigramIContains
@@ -59,14 +59,14 @@ class Target:
     def operators(self) -> tuple[str, ...]:
         if self.field is None:
             return BUILT_IN_OPERATORS[self.key]
-        return FIELD_TYPES[self.field.type].operators
+        return self.field.kind.operators
 
     # --- operands ---------------------------------------------------------------------
     def operand(self, raw: Any, parameter: str) -> Any:
         """One operand in stored form; a malformed one is a 400 naming the parameter."""
         try:
             if self.field is not None:
-                return FIELD_TYPES[self.field.type].filter_operand(raw, self.field.options)
+                return self.field.kind.filter_operand(raw, self.field.options)
             if self.key == "id":
                 return str(uuid.UUID(str(raw)))
             if self.key in ("created_at", "updated_at"):
@@ -85,7 +85,7 @@ class Target:
         return F(self.key) if self.field is None else KeyTextTransform(self.field.key, "values")
 
     def numeric(self) -> bool:
-        return self.field is not None and FIELD_TYPES[self.field.type].sort_as == "number"
+        return self.field is not None and self.field.kind.sort_as == "number"
 
     def comparable(self):
         return Cast(self.text(), FloatField()) if self.numeric() else self.text()
@@ -96,9 +96,7 @@ class Target:
         return Q(values__has_key=self.field.key)
 
     def is_many(self) -> bool:
-        return self.field is not None and FIELD_TYPES[self.field.type].list_valued(
-            self.field.options
-        )
+        return self.field is not None and self.field.kind.list_valued(self.field.options)
 
 
 class Condition(NamedTuple):
@@ -153,7 +151,7 @@ def condition(target: Target, operator: str, values: list[Any]) -> Q:
                 if lookup is not TrigramIContains
                 else folded
             )
-        if field is not None and FIELD_TYPES[field.type].substring_indexed:
+        if field is not None and field.kind.substring_indexed:
             return value_index.matching_words(field, lookup, needle)
         return Q(lookup(text, needle))
     if operator == "startswith":

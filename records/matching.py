@@ -12,7 +12,7 @@ from django.db import connection
 
 from api.exceptions import BadRequestError, InvalidInputError, InvalidParameterError
 from api.tenancy import for_org
-from records.field_types import FIELD_TYPES, FieldValueError
+from records.field_types import FieldValueError
 from records.models import Field, Record, UniqueValue
 from records.registry import policy_for
 from records.services.unique_values import unique_token
@@ -80,7 +80,7 @@ def match_key(schema: ObjectSchema, *, match_on: str | None, name: Any, values: 
             missing=[f"fields.{field.api_name}"],
         )
     try:
-        value = FIELD_TYPES[field.type].normalize(sent, field.options)
+        value = field.kind.normalize(sent, field.options)
     except FieldValueError as exc:
         raise InvalidInputError(
             f"Invalid value for 'fields.{field.api_name}': {exc}",

@@ -6,7 +6,6 @@ from api.query import MAX_OFFSET, MAX_PAGE
 from api.schema import comma_list
 from api.serializers import StrictInputSerializer
 from records.batch_operations import MAX_OPERATIONS
-from records.field_types import FIELD_TYPES
 from records.field_types.base import ALL_OPERATORS
 from records.models import Field, FieldTypeName, Object
 from records.ordering import BUILT_IN_SORT_KEYS, FIELD_PREFIX
@@ -38,7 +37,7 @@ class FieldSerializer(serializers.ModelSerializer):
 
     @extend_schema_field({"type": "object", "additionalProperties": True})
     def get_value_schema(self, field: Field) -> dict:
-        return FIELD_TYPES[field.type].openapi_schema(field.options)
+        return field.kind.openapi_schema(field.options)
 
 
 class ObjectSerializer(serializers.ModelSerializer):

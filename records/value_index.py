@@ -22,13 +22,12 @@ from django.db.models.lookups import IsNull
 
 from api import plan_estimates
 from api.tenancy import for_org
-from records.field_types import FIELD_TYPES
 from records.models import TEXT_PREFIX, Field, IndexedValue
 
 
 def column(field: Field) -> str | None:
     """The index column holding the field's values, or None when it is not indexed."""
-    return FIELD_TYPES[field.type].indexed_as
+    return field.kind.indexed_as
 
 
 def serves(field: Field, operands: list[Any]) -> bool:

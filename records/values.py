@@ -11,7 +11,7 @@ from uuid import UUID
 
 from api.exceptions import NAMES_SHOWN, InvalidInputError, MissingInputError, shown, some_of
 from api.tenancy import for_org
-from records.field_types import FIELD_TYPES, FieldValueError
+from records.field_types import FieldValueError
 from records.links import links_to
 from records.models import Field, Object, Record
 
@@ -128,7 +128,7 @@ def clean_values(
                 cleaned[field.key] = None
             continue
         try:
-            cleaned[field.key] = FIELD_TYPES[field.type].normalize(value, field.options)
+            cleaned[field.key] = field.kind.normalize(value, field.options)
         except FieldValueError as exc:
             errors[label] = [str(exc)]
     if unknown > NAMES_SHOWN:
