@@ -67,11 +67,6 @@ class ListingCache:
         with self._lock:
             return len(self._by_org.get(org_id, ()))
 
-    def clear(self) -> None:
-        with self._lock:
-            self._built.clear()
-            self._by_org.clear()
-
     def _forget(self, entry: tuple[int, Hashable]) -> None:
         schema, _ = self._built.pop(entry)
         org_id = schema.obj.org_id
