@@ -1,9 +1,9 @@
 from django.urls import path
 
 from accounts import views
+from api.base_views import ApiRouter
 
-urlpatterns = [
-    path("api/me", views.MeView.as_view(), name="me"),
-    path("api/keys", views.ApiKeyListView.as_view(), name="key-list"),
-    path("api/keys/<str:key_id>/revoke", views.ApiKeyRevokeView.as_view(), name="key-revoke"),
-]
+router = ApiRouter()
+router.register("api/keys", views.ApiKeyViewSet, basename="key")
+
+urlpatterns = [path("api/me", views.MeView.as_view(), name="me"), *router.urls]

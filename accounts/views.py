@@ -1,6 +1,7 @@
 """Who am I (`/api/me`) and the organization's API keys (`/api/keys`, admin scope)."""
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from accounts import selectors, services
@@ -10,12 +11,9 @@ from accounts.serializers import (
     ApiKeySerializer,
     MeSerializer,
 )
-from api.inputs import read_params
-from api.pagination import list_response
-from api.query import parse_sort, parse_window, reject_unknown_params
+from api.base_views import LIST_PARAMETERS, ApiView, ApiViewSet
 from api.schema import comma_list, error_response
 from api.scopes import Scope
-from api.views import LIST_PARAMETERS, ApiView
 
 
 class MeView(ApiView):
@@ -32,10 +30,13 @@ class MeView(ApiView):
         return Response(MeSerializer({"organization": api_key.org, "api_key": api_key}).data)
 
 
-class ApiKeyListView(ApiView):
+class ApiKeyViewSet(ApiViewSet):
+    lookup_url_kwarg = "key_id"
     required_scopes = {"*": Scope.ADMIN}
+    accepted_params = {"revoke": ()}
     # A replay would need the raw key kept for a day; keys are only ever stored hashed.
     idempotency_key_accepted = False
+    sort_keys = selectors.API_KEY_SORT_KEYS
 
     @extend_schema(
         responses=ApiKeySerializer(many=True),
@@ -51,15 +52,10 @@ class ApiKeyListView(ApiView):
         operation_id="keys_list",
         description="The organization's API keys, newest first; never their secrets.",
     )
-    def get(self, request):
-        params = read_params(request)
-        reject_unknown_params(params, allowed=["sort"])
-        window = parse_window(params)
-        sort = parse_sort(params, allowed=selectors.API_KEY_SORT_KEYS, default="-created_at")
-        keys = selectors.api_keys(org_id=request.auth.org_id, sort=sort)
-        return list_response(
-            keys, window, serialize=lambda page: ApiKeySerializer(page, many=True).data
-        )
+    def list(self, request):
+        query = self.list_query(request)
+        keys = selectors.api_keys(org_id=request.auth.org_id, sort=query.sort)
+        return self.page(keys, query.window, ApiKeySerializer)
 
     @extend_schema(
         request=ApiKeyCreateSerializer,
@@ -68,7 +64,7 @@ class ApiKeyListView(ApiView):
         operation_id="keys_create",
         description="Creates a key. The raw key is in `data.key`, shown this once.",
     )
-    def post(self, request):
+    def create(self, request):
         serializer = ApiKeyCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         api_key, raw_key = services.create_api_key(
@@ -77,11 +73,6 @@ class ApiKeyListView(ApiView):
         api_key.key = raw_key
         return Response(ApiKeyCreatedSerializer(api_key).data, status=201)
 
-
-class ApiKeyRevokeView(ApiView):
-    required_scopes = {"*": Scope.ADMIN}
-    accepted_params = {"POST": ()}
-
     @extend_schema(
         request=None,
         responses=ApiKeySerializer,
@@ -89,7 +80,8 @@ class ApiKeyRevokeView(ApiView):
         operation_id="keys_revoke",
         description="Revokes a key at once; idempotent.",
     )
-    def post(self, request, key_id: str):
+    @action(detail=True, methods=["post"], idempotency_key_accepted=True)
+    def revoke(self, request, key_id: str):
         api_key = selectors.api_key(org_id=request.auth.org_id, key_id=key_id)
         services.revoke_api_key(api_key=api_key)
         return Response(ApiKeySerializer(api_key).data)

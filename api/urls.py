@@ -1,6 +1,10 @@
 from django.urls import path, re_path
 
 from api import views
+from api.base_views import ApiRouter
+
+router = ApiRouter()
+router.register("api/requests", views.RequestLogViewSet, basename="request")
 
 # Paths carry no trailing slash: api.middleware strips one before routing.
 urlpatterns = [
@@ -9,8 +13,7 @@ urlpatterns = [
     path("api/docs", views.SwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc", views.RedocView.as_view(url_name="schema"), name="redoc"),
     path("api/experimental", views.ExperimentalFeaturesView.as_view(), name="experimental"),
-    path("api/requests", views.RequestLogListView.as_view(), name="request-list"),
-    path("api/requests/<str:guid>", views.RequestLogDetailView.as_view(), name="request-detail"),
+    *router.urls,
 ]
 
 # Last of all routes (config.urls includes it at the end): unknown /api/ paths.

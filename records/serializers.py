@@ -192,7 +192,7 @@ class RecordSearchSerializer(serializers.Serializer):
     sort = SortField(required=False)
     select = SelectField(required=False)
     archived = serializers.ChoiceField(choices=["false", "true", "all"], required=False)
-    # As the list parameters (api.views.LIST_PARAMETERS); not both of a pair.
+    # As the list parameters (api.base_views.LIST_PARAMETERS); not both of a pair.
     limit = serializers.IntegerField(required=False, min_value=0, max_value=MAX_OFFSET)
     offset = serializers.IntegerField(required=False, min_value=0, max_value=MAX_OFFSET)
     page = serializers.IntegerField(required=False, min_value=1, max_value=MAX_PAGE)

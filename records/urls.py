@@ -1,6 +1,8 @@
 from django.urls import path
 
-from records import multi_record_views, record_views, views
+from records.views import multi_records as multi_record_views
+from records.views import records as record_views
+from records.views import schema as views
 
 urlpatterns = [
     path("api/objects", views.ObjectListView.as_view(), name="object-list"),

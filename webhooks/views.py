@@ -4,13 +4,13 @@ from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
+from api.base_views import LIST_PARAMETERS, ApiView
 from api.exceptions import InvalidParameterError
 from api.inputs import read_params
 from api.pagination import list_response
 from api.query import parse_window, reject_unknown_params
 from api.schema import error_response
 from api.scopes import Scope
-from api.views import LIST_PARAMETERS, ApiView
 from records.serializers import DeletedRecordSerializer
 from webhooks import selectors, services
 from webhooks.delivery import send_test_event

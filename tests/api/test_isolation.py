@@ -33,12 +33,17 @@ class Route:
     methods: tuple[str, ...]
     params: tuple[str, ...]
     view: type | None = None
+    # A viewset's (method, action) pairs on this route; a plain view's handlers are methods.
+    actions: tuple[tuple[str, str], ...] = ()
+
+    def handler(self, method: str) -> str:
+        return dict(self.actions).get(method) or method.upper()
 
     def reads_body(self, method: str) -> bool:
         """False where the method takes no body (GET, DELETE) or only named parameters
-        (api.views.ApiView.accepted_params): a body there is refused before any lookup."""
+        (api.base_views.ApiView.accepted_params): a body there is refused before any lookup."""
         accepted = getattr(self.view, "accepted_params", {})
-        return method not in ("get", "delete") and method.upper() not in accepted
+        return method not in ("get", "delete") and self.handler(method) not in accepted
 
     def __str__(self) -> str:
         return self.path
@@ -60,10 +65,11 @@ def api_routes() -> list[Route]:
     for path, callback in walk(get_resolver().url_patterns):
         if not path.startswith("api") or path.startswith("^"):
             continue  # not the API, or the regex fallback that answers unknown /api/ paths
-        view = callback.view_class
-        methods = tuple(m for m in METHODS if hasattr(view, m))
+        actions = getattr(callback, "actions", None)  # a viewset's route
+        view = callback.cls if actions is not None else callback.view_class
+        methods = tuple(m for m in METHODS if (m in actions if actions else hasattr(view, m)))
         params = tuple(re.findall(r"<(?:\w+:)?(\w+)>", path))
-        routes.append(Route(path, methods, params, view))
+        routes.append(Route(path, methods, params, view, tuple((actions or {}).items())))
     return routes
 
 

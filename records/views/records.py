@@ -3,6 +3,7 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
+from api.base_views import LIST_PARAMETERS, ApiView
 from api.exceptions import (
     BadRequestError,
     ConflictError,
@@ -17,7 +18,6 @@ from api.preconditions import etag, expected_versions
 from api.query import WINDOW_PARAMS, parse_select, parse_sort, parse_window
 from api.schema import IF_MATCH, PRECONDITION_FAILED, error_response
 from api.scopes import Scope
-from api.views import LIST_PARAMETERS, ApiView
 from records import selectors, services
 from records.field_values import value_counts, value_payloads
 from records.filters import Condition, body_conditions, check_search_size, query_conditions

@@ -4,6 +4,7 @@ and `POST /api/records/{object}/{id}/merge`."""
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
+from api.base_views import ApiView
 from api.exception_handler import error_payload, status_for_domain_error
 from api.exceptions import (
     InvalidInputError,
@@ -13,16 +14,9 @@ from api.experimental import RequiresExperimental
 from api.permissions import HasScope
 from api.preconditions import expected_versions
 from api.schema import IF_MATCH, PRECONDITION_FAILED, error_response
-from api.views import ApiView
 from records import selectors, services
 from records.apps import MERGE_FEATURE
 from records.batch_operations import read_batch
-from records.record_views import (
-    RECORD_TAGS,
-    object_schema,
-    one_record,
-    record_target,
-)
 from records.representation import (
     read_merge_input,
     record_payloads,
@@ -35,6 +29,12 @@ from records.serializers import (
 )
 from records.services.merge import merge_summary
 from records.values import ObjectSchema
+from records.views.records import (
+    RECORD_TAGS,
+    object_schema,
+    one_record,
+    record_target,
+)
 
 
 class RecordBatchView(ApiView):

@@ -3,12 +3,12 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
+from api.base_views import LIST_PARAMETERS, ApiView
 from api.inputs import read_params
 from api.pagination import list_response
 from api.query import parse_window, reject_unknown_params
 from api.schema import error_response
 from api.scopes import Scope
-from api.views import LIST_PARAMETERS, ApiView
 from records import selectors, services
 from records.serializers import (
     FieldInputSerializer,

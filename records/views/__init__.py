@@ -1,0 +1,1 @@
+"""The records app's API: the schema (objects and fields) and the records."""
