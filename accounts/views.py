@@ -34,8 +34,8 @@ class ApiKeyViewSet(ApiViewSet):
     lookup_url_kwarg = "key_id"
     required_scopes = {"*": Scope.ADMIN}
     accepted_params = {"revoke": ()}
-    # A replay would need the raw key kept for a day; keys are only ever stored hashed.
-    idempotency_key_accepted = False
+    # Creating answers with the raw key, which is only ever stored hashed.
+    answers_with_secrets = ("create",)
     sort_keys = selectors.API_KEY_SORT_KEYS
 
     @extend_schema(
@@ -80,7 +80,7 @@ class ApiKeyViewSet(ApiViewSet):
         operation_id="keys_revoke",
         description="Revokes a key at once; idempotent.",
     )
-    @action(detail=True, methods=["post"], idempotency_key_accepted=True)
+    @action(detail=True, methods=["post"])
     def revoke(self, request, key_id: str):
         api_key = selectors.api_key(org_id=request.auth.org_id, key_id=key_id)
         services.revoke_api_key(api_key=api_key)

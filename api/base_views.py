@@ -39,10 +39,12 @@ class ApiView(APIView):
 
     A write with `Idempotency-Key` (api.idempotency) reserves its key once the request is
     authenticated, allowed and parsed, and stores its response when it is done; a retry gets
-    that response. A view whose answer must not be stored sets `idempotency_key_accepted`
-    to False: the header is then a 400 there."""
+    that response. A handler whose answer must not be stored is named in
+    `answers_with_secrets`: the header is then a 400 there."""
 
-    idempotency_key_accepted = True
+    # Handlers (a viewset's action, or else the method) whose answer holds a secret shown
+    # once: a replay would need it stored in plain for a day, so Idempotency-Key is refused.
+    answers_with_secrets: Collection[str] = ()
     # What the OpenAPI document says of the answer (api.schema): members sent beside `data`,
     # whether a list is paginated, error codes beyond the usual ones. Per view, or per action
     # as `@action(...)` arguments.
@@ -60,6 +62,13 @@ class ApiView(APIView):
     # parameters it reads as well (none unless named here); any other is a 400, likewise.
     accepted_query_params: Mapping[str, Collection[str]] = {}
 
+    def handler_name(self) -> str:
+        """The viewset's action, or the request's method in a plain view."""
+        return getattr(self, "action", None) or self.request.method or ""
+
+    def accepts_idempotency_key(self) -> bool:
+        return self.handler_name() not in self.answers_with_secrets
+
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         method = request.method.lower()
@@ -70,7 +79,7 @@ class ApiView(APIView):
         check_query_string(request._request)
         key = idempotency.requested_key(request._request)
         if key is not None:
-            if not self.idempotency_key_accepted:
+            if not self.accepts_idempotency_key():
                 raise InvalidParameterError(
                     idempotency.HEADER,
                     "not accepted here: this answer holds a secret that is shown once and "
@@ -80,7 +89,7 @@ class ApiView(APIView):
         if request.stream is not None:
             _ = request.data
         method = request.method or ""
-        handler = getattr(self, "action", None) or method
+        handler = self.handler_name()
         accepted = self.accepted_params.get(handler)
         if accepted is not None:
             reject_unknown_params(read_params(request), allowed=accepted, window=False)

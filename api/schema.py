@@ -178,7 +178,7 @@ class EnvelopeAutoSchema(AutoSchema):
         return (
             self.method in idempotency.METHODS
             and self._authenticated()
-            and getattr(self.view, "idempotency_key_accepted", True)
+            and getattr(self.view, "accepts_idempotency_key", lambda: True)()
         )
 
     def map_parsers(self) -> list[str]:

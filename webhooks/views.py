@@ -38,7 +38,7 @@ def endpoint_input(validated: dict) -> dict:
 class WebhookListView(ApiView):
     required_scopes = MANAGE
     # Creating answers with the signing secret: a replay would need it kept in plain for a day.
-    idempotency_key_accepted = False
+    answers_with_secrets = ("POST",)
 
     @extend_schema(
         responses=EndpointSerializer(many=True),
@@ -124,7 +124,7 @@ class WebhookRotateSecretView(ApiView):
     required_scopes = MANAGE
     accepted_params = {"POST": ()}
     # The answer holds the new secret, which is only ever stored encrypted.
-    idempotency_key_accepted = False
+    answers_with_secrets = ("POST",)
 
     @extend_schema(
         request=None,
