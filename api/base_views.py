@@ -162,8 +162,11 @@ class ApiViewSet(ViewSetMixin, ApiView):
         sorted_ = ["sort"] if self.sort_keys else []
         reject_unknown_params(params, allowed=[*self.list_params, *sorted_])
         window = parse_window(params)
-        sort = parse_sort(params, allowed=self.sort_keys, default=self.default_sort)
-        return ListQuery(params, window, sort if self.sort_keys else [])
+        if not self.sort_keys:
+            return ListQuery(params, window, [])
+        return ListQuery(
+            params, window, parse_sort(params, allowed=self.sort_keys, default=self.default_sort)
+        )
 
     def page(self, queryset: QuerySet, window: Window, serializer_class: type) -> Response:
         """The window's page of the queryset, serialized all at once, with `pagination`."""

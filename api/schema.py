@@ -92,6 +92,11 @@ class ErrorEnvelopeSerializer(serializers.Serializer):
         ref_name = "ErrorEnvelope"
 
 
+# Text with something in it besides whitespace: a character that str.strip(), and so DRF's
+# trimming, keeps (written out, as `\s` differs between Python and ECMAScript regexes).
+NOT_BLANK_PATTERN = r"[^\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+
+
 def comma_list(keys, *, descending: bool = False) -> dict[str, Any]:
     """A comma list of `keys` (each `-key` too when `descending`), as the list parameters read
     it: spaces around a name and empty elements are ignored, so the empty list is allowed."""

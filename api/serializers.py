@@ -54,6 +54,9 @@ def json_type_problem(field: serializers.Field, value: Any) -> str | None:
         ok = not isinstance(value, str | float)
     elif isinstance(field, serializers.CharField):
         ok = not isinstance(value, int | float) or isinstance(value, bool)
+        # DRF checks max_length after trimming; the document's maxLength counts what was sent.
+        if ok and isinstance(value, str) and len(value) > (field.max_length or len(value)):
+            return str(field.error_messages["max_length"]).format(max_length=field.max_length)
     elif isinstance(field, serializers.ListField) and isinstance(value, list):
         problems = (json_type_problem(field.child, item) for item in value)
         return next((problem for problem in problems if problem), None)

@@ -93,8 +93,8 @@ def make_tenant(
 ) -> dict[str, Any]:
     from accounts.services import create_api_key, create_organization
     from records import services
-    from records.batch_operations import read_batch
-    from records.values import ObjectSchema
+    from records.input_serializers import BatchSerializer
+    from records.object_schema import ObjectSchema
 
     rng = random.Random(index)
     org = create_organization(name=f"Tenant {index:04d}", slug=f"tenant-{index:04d}")
@@ -117,7 +117,9 @@ def make_tenant(
             }
             for row in range(records)
         ]
-        atomic, operations = read_batch({"operations": rows})
+        parsed = BatchSerializer(data={"operations": rows})
+        parsed.is_valid(raise_exception=True)
+        atomic, operations = parsed.validated_data["atomic"], parsed.validated_data["operations"]
         outcomes = services.run_batch(schema=schema, operations=operations, atomic=atomic)
         if number == 0:
             links = [str(outcome.record.pk) for outcome in outcomes]

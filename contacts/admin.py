@@ -14,9 +14,9 @@ from contacts.models import Contact
 from contacts.policy import CONTACTS
 from records.admin import RecordAdmin
 from records.models import Field
+from records.object_schema import ObjectSchema
 from records.services import merge_records
 from records.services.merge import merge_summary
-from records.values import ObjectSchema
 
 
 def contact_fields(request: HttpRequest, api_name: str) -> list[Field]:

@@ -21,11 +21,11 @@ from api.exceptions import DomainError
 from records import selectors, services
 from records.filters import apply_query_filters
 from records.models import Field, Object, Record, UniqueValue
+from records.object_schema import ObjectSchema
 from records.ordering import FIELD_PREFIX as ORDERING_FIELD_PREFIX
 from records.registry import policy_for
 from records.services.records import UNSET
 from records.services.schema import FIELD_PROPERTIES
-from records.values import ObjectSchema
 
 
 def add_domain_error(form: forms.Form, error: DomainError, *, prefix: str = "") -> None:

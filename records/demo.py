@@ -5,7 +5,7 @@ from accounts.models import Organization
 from api.tenancy import for_org
 from records import services
 from records.models import Object
-from records.values import ObjectSchema
+from records.object_schema import ObjectSchema
 
 COMPANIES = [
     (

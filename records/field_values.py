@@ -12,7 +12,8 @@ from api.tenancy import for_org
 from records import value_index
 from records.field_types.numeric import MAX_SAFE_INTEGER
 from records.models import Field, Record
-from records.values import ObjectSchema, linked_records
+from records.object_schema import ObjectSchema
+from records.values import linked_records
 
 
 def value_counts(

@@ -19,6 +19,7 @@ from django.db.models import F, FloatField, Q, Value, lookups
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Lower, Right, Substr
 from django.utils.dateparse import parse_datetime
+from rest_framework.filters import BaseFilterBackend
 
 from api.exceptions import (
     BadRequestError,
@@ -27,6 +28,8 @@ from api.exceptions import (
     shown,
     some_of,
 )
+from api.inputs import read_params
+from api.query import WINDOW_PARAMS
 from records import value_index
 from records.field_types import FieldValueError
 from records.field_types.base import ALL_OPERATORS, ORDERED
@@ -425,6 +428,10 @@ def query_conditions(schema, params: Mapping[str, Any]) -> list[Condition]:
     return found
 
 
+# A list's parameters that are not filters: its window, sort, select and archived state.
+CONTROLS = frozenset({*WINDOW_PARAMS, "sort", "select", "archived"})
+
+
 def apply_query_filters(schema, queryset, params: Mapping[str, Any]):
     """The queryset narrowed by the list's query-string filters."""
     return queryset.filter(all_of(query_conditions(schema, params)))
@@ -471,3 +478,17 @@ def check_search_size(filters: Any, groups: list[Any]) -> None:
         message=f"The search has {total:,} conditions in all, more than a search may have",
         where="filters",
     )
+
+
+class RecordFilterBackend(BaseFilterBackend):
+    """django-filter through DRF's filter backend: the query string's filters, read by the
+    object's FilterSet (`filterset_for`). A list asks for the conditions themselves, so that
+    its cached listing (records.listing_cache) is keyed by them."""
+
+    def conditions(self, request, schema) -> list[Condition]:
+        params = read_params(request)
+        return query_conditions(schema, {k: v for k, v in params.items() if k not in CONTROLS})
+
+    def filter_queryset(self, request, queryset, view):
+        conditions = self.conditions(request, view.object_schema())
+        return queryset.filter(all_of(conditions)) if conditions else queryset

@@ -3,20 +3,27 @@ email for contacts, on `name` for other objects, or on any unique field named by
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
 from django.db import connection
 
-from api.exceptions import BadRequestError, InvalidInputError, InvalidParameterError
+from api.exceptions import (
+    BadRequestError,
+    ConflictError,
+    InvalidInputError,
+    InvalidParameterError,
+    NotFoundError,
+    shown,
+)
 from api.tenancy import for_org
 from records.field_types import FieldValueError
 from records.models import Field, Record, UniqueValue
+from records.object_schema import ObjectSchema
 from records.registry import policy_for
 from records.services.unique_values import unique_token
-from records.values import ObjectSchema
 
 MAX_CANDIDATES = 10
 
@@ -148,3 +155,40 @@ def _lock_id(schema: ObjectSchema, key: MatchKey) -> int:
         f"{schema.obj.pk}:{key.label}:{key.token()}".encode(), digest_size=8
     ).digest()
     return int.from_bytes(digest, "big", signed=True)
+
+
+def lookup_keys(schema: ObjectSchema) -> set[str]:
+    """What one record can be looked up by: name (unless the object derives it) and every
+    unique field, by api_name or a former one."""
+    keys = {
+        name for field in schema.fields if field.unique for name in (field.api_name, *field.aliases)
+    }
+    if not policy_for(schema.obj).derives_name():
+        keys.add("name")
+    return keys
+
+
+def looked_up_record(schema: ObjectSchema, params: Mapping[str, Any]) -> Record:
+    """The one record matching the lookup's one key (besides `select`): a 400 unless exactly
+    one of `lookup_keys` is given, a 404 when none matches, a 409 naming them when several."""
+    keys = {k: v for k, v in params.items() if k != "select"}
+    valid = schema.derived(lookup_keys)
+    if len(keys) != 1 or next(iter(keys)) not in valid:
+        raise BadRequestError(
+            f"Look up by exactly one of: {', '.join(sorted(valid))}.",
+            detail={"keys": sorted(keys) or ["none given"]},
+        )
+    ((label, value),) = keys.items()
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidParameterError(label, "give one non-empty value.")
+    name = value if label == "name" else None
+    key = match_key(schema, match_on=label, name=name, values={label: value})
+    found = matching_records(schema, key)
+    if not found:
+        raise NotFoundError(f"No {schema.obj.api_name} record has {key.label} = {shown(value)}.")
+    if len(found) > 1:
+        raise ConflictError(
+            f"{len(found)} records have {key.label} = {shown(value)}.",
+            detail={"candidates": [str(record.pk) for record in found]},
+        )
+    return found[0]

@@ -1,23 +1,13 @@
-"""Records as the API shows them, and record input as clients send it (JSON or form)."""
+"""Records as the API shows them."""
 
 from collections.abc import Sequence
 from typing import Any
 
 from django.db.models import ExpressionWrapper, F, TextField
-from django.http import QueryDict
 
 from api import json_text
-from api.exceptions import (
-    BadRequestError,
-    InvalidParameterError,
-    MissingInputError,
-    UnknownInputError,
-)
-from records.services.records import UNSET
-from records.values import ObjectSchema, clean_name, linked_records, represent_values
-
-RECORD_INPUTS = ("name", "fields")
-MAX_ID_LENGTH = 255  # ids are opaque strings of up to 255 characters (the contract)
+from records.object_schema import ObjectSchema
+from records.values import linked_records, represent_values
 
 
 def record_payloads(
@@ -84,44 +74,3 @@ def _payload(record, schema, shown: dict[str, Any] | None, *, meta: bool) -> dic
 
 def time_text(value) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
-
-
-def read_record_input(data: Any, *, also: tuple[str, ...] = ()) -> tuple[Any, Any]:
-    """(name or UNSET, fields or None) from a JSON object or a form body, where a custom
-    field is sent as `fields.<field_id>=value`. Inputs named in `also` are let through (the
-    caller reads them from `data`)."""
-    if isinstance(data, QueryDict):
-        plain: dict[str, Any] = {}
-        form_fields: dict[str, Any] = {}
-        for key, values in data.lists():
-            value = values if len(values) > 1 else values[0]
-            if key.startswith("fields."):
-                form_fields[key.removeprefix("fields.")] = value
-            else:
-                plain[key] = value
-        if form_fields:
-            plain["fields"] = form_fields
-        data = plain
-    if not isinstance(data, dict):
-        raise BadRequestError("The request body must be a JSON object.")
-    allowed = (*RECORD_INPUTS, *also)
-    unknown = sorted(str(key) for key in data if key not in allowed)
-    if unknown:
-        raise UnknownInputError(unknown, allowed)
-    name = clean_name(data["name"]) if "name" in data else UNSET
-    return name, data.get("fields")
-
-
-def read_merge_input(data: Any) -> str:
-    """The id (or address) in a merge body: `{"from": "<id>"}`."""
-    if not hasattr(data, "get") or isinstance(data, list):
-        raise BadRequestError("The request body must be a JSON object.")
-    unknown = sorted(str(key) for key in data if key != "from")
-    if unknown:
-        raise UnknownInputError(unknown, ["from"])
-    source = data.get("from")
-    if source is None:
-        raise MissingInputError(["from"])
-    if not isinstance(source, str) or not source.strip() or len(source) > MAX_ID_LENGTH:
-        raise InvalidParameterError("from", "expected a record id (a string).")
-    return source.strip()

@@ -16,8 +16,8 @@ from functools import lru_cache
 from uuid import UUID
 
 from accounts.models import Organization
+from records.object_schema import ObjectSchema
 from records.selectors import object_by_api_name
-from records.values import ObjectSchema
 
 # Entries per process: a few thousand objects in use across all organizations stay loaded.
 SCHEMA_CACHE_SIZE = 2048

@@ -20,10 +20,10 @@ from records.filters import (
     checked_per_row,
     counted_in_index,
     has_index_lookups,
-    query_conditions,
 )
 from records.links import LinkedRecords, read_links
 from records.models import Field, Object, Record
+from records.object_schema import ObjectSchema
 from records.ordering import (
     ValuesFirst,
     in_object,
@@ -33,7 +33,7 @@ from records.ordering import (
     replayed,
 )
 from records.registry import policy_for
-from records.values import ObjectSchema, linked_records
+from records.values import linked_records
 
 
 def objects(*, org_id: UUID) -> QuerySet[Object]:
@@ -139,12 +139,11 @@ def records(
     schema: ObjectSchema,
     archived: str,
     sort: list[SortKey],
-    query_filters: Mapping[str, Any] | None = None,
+    conditions: list[Condition] = (),
 ) -> QuerySet[Record]:
-    """The one query builder of lists, searches and the admin: archived state, filters from a
-    query string (through the object's FilterSet), and sort."""
-    conditions = query_conditions(schema, query_filters) if query_filters else []
-    return ordered(_filtered(schema, archived, conditions, None), schema, sort)
+    """The one query builder of lists, searches, field values and the admin: archived state,
+    filters (read by the object's FilterSet), and sort."""
+    return ordered(_filtered(schema, archived, list(conditions), None), schema, sort)
 
 
 class RecordListing:

@@ -1,17 +1,10 @@
-from django.conf import settings
-from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from api.query import MAX_OFFSET, MAX_PAGE
-from api.schema import comma_list
+from api.schema import NOT_BLANK_PATTERN
 from api.serializers import StrictInputSerializer
-from records.batch_operations import MAX_OPERATIONS
-from records.field_types.base import ALL_OPERATORS
 from records.models import Field, FieldTypeName, Object
-from records.ordering import BUILT_IN_SORT_KEYS, FIELD_PREFIX
-from records.representation import MAX_ID_LENGTH
 from records.services.schema import API_NAME, RESERVED_FIELD_NAMES
-from records.values import MAX_NAME
 
 
 class FieldSerializer(serializers.ModelSerializer):
@@ -93,9 +86,18 @@ class ObjectCreateSerializer(StrictInputSerializer):
     fields = FieldInputSerializer(many=True, required=False)
 
 
+# A name that, trimmed, is not blank: the document says so with a pattern.
+@extend_schema_field(
+    {"type": "string", "minLength": 1, "maxLength": 200, "pattern": NOT_BLANK_PATTERN}
+)
+class ObjectNameField(serializers.CharField):
+    def __init__(self, **kwargs):
+        super().__init__(max_length=200, **kwargs)
+
+
 class ObjectUpdateSerializer(StrictInputSerializer):
-    singular_name = serializers.CharField(max_length=200, required=False)
-    plural_name = serializers.CharField(max_length=200, required=False)
+    singular_name = ObjectNameField(required=False)
+    plural_name = ObjectNameField(required=False)
     description = serializers.CharField(max_length=5000, required=False, allow_blank=True)
 
 
@@ -129,83 +131,6 @@ class RecordSerializer(serializers.Serializer):
     )
 
 
-class RecordWriteSerializer(serializers.Serializer):
-    name = serializers.CharField(required=False, max_length=1000)
-    fields = serializers.DictField(
-        required=False, help_text="Values keyed by field id (or a former id); null clears."
-    )
-
-
-class FilterConditionSerializer(serializers.Serializer):
-    operator = serializers.ChoiceField(
-        choices=ALL_OPERATORS,
-        required=False,
-        help_text='Default "" (equal).',
-    )
-    value = serializers.JSONField(help_text="A list of values (a bare scalar is accepted).")
-
-
-# A custom field's key names a field of the object: `fields__` and an api_name.
-SORT_KEYS = comma_list(
-    [*BUILT_IN_SORT_KEYS, f"{FIELD_PREFIX}[a-z][a-z0-9_]{{0,62}}"], descending=True
-)
-SELECT_PARTS = comma_list(["meta", "fields"], descending=True)
-
-
-@extend_schema_field(SORT_KEYS)
-class SortField(serializers.CharField):
-    pass
-
-
-@extend_schema_field(SELECT_PARTS)
-class SelectField(serializers.CharField):
-    pass
-
-
-# At most API_MAX_SEARCH_ANY_GROUPS groups (docs/api.md, Limits), each with a condition.
-@extend_schema_field(
-    {
-        "type": "array",
-        "maxItems": settings.API_MAX_SEARCH_ANY_GROUPS,
-        "items": {
-            "type": "object",
-            "minProperties": 1,
-            "additionalProperties": {"$ref": "#/components/schemas/FilterConditionRequest"},
-        },
-    }
-)
-class AnyGroupsField(serializers.ListField):
-    pass
-
-
-class RecordSearchSerializer(serializers.Serializer):
-    filters = serializers.DictField(
-        child=FilterConditionSerializer(),
-        required=False,
-        help_text="Keyed by id, name, created_at, updated_at or fields__<field>; ANDed.",
-    )
-    any = AnyGroupsField(
-        child=serializers.DictField(child=FilterConditionSerializer()),
-        required=False,
-        help_text="AND-groups of filters, ORed together.",
-    )
-    sort = SortField(required=False)
-    select = SelectField(required=False)
-    archived = serializers.ChoiceField(choices=["false", "true", "all"], required=False)
-    # As the list parameters (api.base_views.LIST_PARAMETERS); not both of a pair.
-    limit = serializers.IntegerField(required=False, min_value=0, max_value=MAX_OFFSET)
-    offset = serializers.IntegerField(required=False, min_value=0, max_value=MAX_OFFSET)
-    page = serializers.IntegerField(required=False, min_value=1, max_value=MAX_PAGE)
-    page_size = serializers.IntegerField(required=False, min_value=1, max_value=MAX_OFFSET)
-
-
-class RecordUpsertSerializer(RecordWriteSerializer):
-    match_on = serializers.CharField(
-        required=False,
-        help_text="A unique field to match on. Default: email for contacts, name otherwise.",
-    )
-
-
 class FieldValueCountSerializer(serializers.Serializer):
     value = serializers.JSONField(help_text="The value; null for records without one.")
     count = serializers.IntegerField()
@@ -214,58 +139,6 @@ class FieldValueCountSerializer(serializers.Serializer):
 class DeletedRecordSerializer(serializers.Serializer):
     id = serializers.CharField(read_only=True)
     deleted = serializers.BooleanField(read_only=True)
-
-
-# Each kind of operation takes its own inputs (records.batch_operations.OPERATION_INPUTS).
-class BatchCreateOperationSerializer(serializers.Serializer):
-    op = serializers.ChoiceField(choices=["create"])
-    name = serializers.CharField(required=False, max_length=MAX_NAME)
-    fields = serializers.DictField(required=False, help_text="Values keyed by field id.")
-
-
-class BatchUpdateOperationSerializer(serializers.Serializer):
-    op = serializers.ChoiceField(choices=["update"])
-    id = serializers.CharField(max_length=MAX_ID_LENGTH, help_text="The record's id (or email).")
-    name = serializers.CharField(required=False, max_length=MAX_NAME)
-    fields = serializers.DictField(required=False, help_text="Values keyed by field id.")
-
-
-class BatchUpsertOperationSerializer(serializers.Serializer):
-    op = serializers.ChoiceField(choices=["upsert"])
-    match_on = serializers.CharField(required=False, help_text="A unique field to match.")
-    name = serializers.CharField(required=False, max_length=MAX_NAME)
-    fields = serializers.DictField(required=False, help_text="Values keyed by field id.")
-
-
-class BatchRecordOperationSerializer(serializers.Serializer):
-    op = serializers.ChoiceField(choices=["archive", "unarchive", "delete"])
-    id = serializers.CharField(max_length=MAX_ID_LENGTH, help_text="The record's id (or email).")
-
-
-BATCH_OPERATION = PolymorphicProxySerializer(
-    component_name="BatchOperation",
-    serializers={
-        "create": BatchCreateOperationSerializer,
-        "update": BatchUpdateOperationSerializer,
-        "upsert": BatchUpsertOperationSerializer,
-        "archive": BatchRecordOperationSerializer,
-        "unarchive": BatchRecordOperationSerializer,
-        "delete": BatchRecordOperationSerializer,
-    },
-    resource_type_field_name="op",
-    many=False,
-)
-
-
-class BatchSerializer(serializers.Serializer):
-    atomic = serializers.BooleanField(
-        required=False,
-        default=True,
-        help_text="Default true: any invalid operation means nothing is written (a 422).",
-    )
-    operations = serializers.ListField(
-        child=BATCH_OPERATION, max_length=MAX_OPERATIONS, help_text=f"At most {MAX_OPERATIONS:,}."
-    )
 
 
 class BatchResultSerializer(serializers.Serializer):
@@ -279,15 +152,3 @@ class BatchResultSerializer(serializers.Serializer):
     errors = serializers.CharField(required=False, help_text="On failure: what went wrong.")
     errorDetail = serializers.DictField(required=False)
     missingInputVars = serializers.ListField(child=serializers.CharField(), required=False)
-
-
-class RecordMergeSerializer(serializers.Serializer):
-    # `from` is a Python keyword, hence the declared name below.
-    from_ = serializers.CharField(
-        help_text="The id (or a contact's email) of the record to merge in."
-    )
-
-    def get_fields(self):
-        fields = super().get_fields()
-        fields["from"] = fields.pop("from_")
-        return fields

@@ -8,7 +8,7 @@ from typing import Any
 from django.dispatch import Signal
 
 from records.models import Record
-from records.values import ObjectSchema
+from records.object_schema import ObjectSchema
 
 CREATED = "record.created"
 UPDATED = "record.updated"

@@ -2,10 +2,8 @@
 validating and normalizing by type, checking relationship targets in one query per write, and
 reading relationships back as {id, object, name} without one query per value."""
 
-import dataclasses
 from collections import defaultdict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
@@ -13,7 +11,8 @@ from api.exceptions import NAMES_SHOWN, InvalidInputError, MissingInputError, sh
 from api.tenancy import for_org
 from records.field_types import FieldValueError
 from records.links import links_to
-from records.models import Field, Object, Record
+from records.models import Field, Record
+from records.object_schema import ObjectSchema
 
 MAX_NAME = 1000
 # Ids per `IN (…)` query: far below SQLite's limit on variables in one statement, and more
@@ -24,53 +23,6 @@ IDS_PER_QUERY = 10_000
 def chunked(ids: list[str]) -> Iterable[list[str]]:
     for start in range(0, len(ids), IDS_PER_QUERY):
         yield ids[start : start + IDS_PER_QUERY]
-
-
-@dataclass(frozen=True)
-class ObjectSchema:
-    """An object and its fields, looked up by api_name, alias or storage key.
-
-    A schema never changes once built: a change to the object or its fields is a new schema
-    (records.schema_cache). So what is derived from it is computed once and kept with it
-    (`derived`), and the same instances serve many requests: nothing may change `obj`, the
-    fields, or anything derived from them."""
-
-    obj: Object
-    fields: tuple[Field, ...]
-    _derived: dict = dataclasses.field(default_factory=dict, init=False, repr=False, compare=False)
-
-    @classmethod
-    def of(cls, obj: Object) -> "ObjectSchema":
-        return cls(obj=obj, fields=tuple(obj.fields.all()))
-
-    def derived[T](self, build: Callable[["ObjectSchema"], T]) -> T:
-        """`build(self)`, computed on first use and then shared: treat it as read-only."""
-        try:
-            return self._derived[build]
-        except KeyError:
-            # Two threads may both build it; either result is the same, so no lock.
-            return self._derived.setdefault(build, build(self))
-
-    def field(self, name: str) -> Field | None:
-        return self.derived(_fields_by_name).get(name)
-
-    def by_key(self) -> dict[str, Field]:
-        return self.derived(_fields_by_key)
-
-
-def _fields_by_name(schema: ObjectSchema) -> dict[str, Field]:
-    """api_names first, then aliases (a former name never hides a current one); among
-    aliases, the first field in order wins."""
-    found: dict[str, Field] = {}
-    for each in schema.fields:
-        for alias in each.aliases:
-            found.setdefault(alias, each)
-    found.update({each.api_name: each for each in schema.fields})
-    return found
-
-
-def _fields_by_key(schema: ObjectSchema) -> dict[str, Field]:
-    return {each.key: each for each in schema.fields}
 
 
 def clean_name(value: Any) -> str:

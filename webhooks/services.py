@@ -18,9 +18,9 @@ from api.bulk_insert import insert_new
 from api.exceptions import InvalidInputError
 from api.tenancy import for_org
 from records.models import Object
+from records.object_schema import ObjectSchema
 from records.representation import record_payloads, time_text
 from records.signals import RECORD_EVENT_TYPES, UPDATED, RecordChange
-from records.values import ObjectSchema
 from webhooks.destinations import check_url
 from webhooks.models import Attempt, Delivery, DeliveryStatus, Endpoint, Event, event_public_id
 from webhooks.wake_ups import wake_workers

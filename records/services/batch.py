@@ -24,6 +24,7 @@ from api.tenancy import for_org
 from records.batch_operations import Operation
 from records.matching import MatchKey, lock_keys, match_key, matching_ids
 from records.models import Field, Record, UniqueValue
+from records.object_schema import ObjectSchema
 from records.registry import policy_for
 from records.services.batch_outcomes import BatchInvalidError, Outcome, replay_one_by_one
 from records.services.records import UNSET, apply_update, ensure_not_archived, record_name
@@ -46,7 +47,7 @@ from records.signals import (
     send_changes,
     updated,
 )
-from records.values import ObjectSchema, clean_values, invalid_fields, missing_relationship_targets
+from records.values import clean_values, invalid_fields, missing_relationship_targets
 
 SAVED_COLUMNS = ["name", "values", "archived_at", "version", "updated_at"]
 TYPES = {"create": CREATED, "archive": ARCHIVED, "unarchive": UNARCHIVED, "delete": DELETED}

@@ -11,6 +11,7 @@ from api.exceptions import DomainError, InvalidInputError
 from records import selectors
 from records.batch_operations import Operation
 from records.models import Record
+from records.object_schema import ObjectSchema
 from records.services.records import (
     archive_record,
     create_record,
@@ -19,7 +20,6 @@ from records.services.records import (
     update_record,
 )
 from records.services.upsert import upsert_record
-from records.values import ObjectSchema
 
 
 @dataclass

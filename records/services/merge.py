@@ -12,11 +12,11 @@ from django.utils import timezone
 from api.exceptions import InvalidInputError, NotFoundError
 from api.tenancy import for_org
 from records.models import Record, UniqueValue
+from records.object_schema import ObjectSchema
 from records.services.records import UNSET, check_version, ensure_not_archived, record_name
 from records.services.references import rewrite_references
 from records.services.unique_values import claim_unique_values
 from records.signals import DELETED, RecordChange, send_changes, updated
-from records.values import ObjectSchema
 
 
 @dataclass

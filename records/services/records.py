@@ -19,6 +19,7 @@ from api.exceptions import (
     PreconditionFailedError,
 )
 from records.models import Record
+from records.object_schema import ObjectSchema
 from records.registry import policy_for
 from records.services.references import rewrite_references
 from records.services.unique_values import claim_unique_values
@@ -31,7 +32,7 @@ from records.signals import (
     send_changes,
     updated,
 )
-from records.values import MAX_NAME, ObjectSchema, check_relationship_targets, clean_values
+from records.values import MAX_NAME, check_relationship_targets, clean_values
 
 UNSET: Any = object()
 

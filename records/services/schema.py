@@ -20,9 +20,9 @@ from api.exceptions import ConflictError, InvalidInputError, LimitExceededError,
 from api.tenancy import for_org
 from records.field_types import FIELD_TYPES, FieldOptionsError
 from records.models import Field, Object, Record, UniqueValue
+from records.object_schema import ObjectSchema
 from records.services.unique_values import unique_token
 from records.signals import send_changes, updated
-from records.values import ObjectSchema
 
 API_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 RESERVED_FIELD_NAMES = {"id", "name", "created_at", "updated_at", "archived", "archived_at"}

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from api.exceptions import ConflictError
 from api.tenancy import for_org
 from records.models import Field, Record, UniqueValue
-from records.values import ObjectSchema
+from records.object_schema import ObjectSchema
 
 
 def unique_token(field: Field, value: Any) -> str:

@@ -8,8 +8,8 @@ from django.db import transaction
 from api.exceptions import ConflictError
 from records.matching import MatchKey, lock_keys, match_key, matching_records
 from records.models import Record
+from records.object_schema import ObjectSchema
 from records.services.records import UNSET, create_record, update_record
-from records.values import ObjectSchema
 
 
 @transaction.atomic

@@ -4,7 +4,7 @@ still answers what the database holds now, under the schema of now."""
 import pytest
 
 from records.listing_cache import LISTINGS, LISTINGS_PER_ORG, ListingCache
-from records.values import ObjectSchema
+from records.object_schema import ObjectSchema
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ from standardwebhooks import Webhook
 
 from records import services
 from records.models import Record
+from records.object_schema import ObjectSchema
 from records.selectors import object_by_api_name
-from records.values import ObjectSchema
 from tests.webhooks.conftest import run_worker
 from webhooks.models import Delivery, Event
 
