@@ -2,9 +2,10 @@
 
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from api.base_views import LIST_PARAMETERS, ApiView
+from api.base_views import LIST_PARAMETERS, ApiViewSet, ListQuery
 from api.exceptions import InvalidParameterError
 from api.inputs import read_params
 from api.pagination import list_response
@@ -35,10 +36,25 @@ def endpoint_input(validated: dict) -> dict:
     return {renamed.get(key, key): value for key, value in validated.items()}
 
 
-class WebhookListView(ApiView):
+class FixedOrderViewSet(ApiViewSet):
+    """A viewset whose lists come in one order and take no `sort` parameter."""
+
+    def list_query(self, request) -> ListQuery:
+        # ApiViewSet.list_query checks default_sort against sort_keys even when there are
+        # none, so a list without sort keys would refuse every request; until it skips the
+        # sort there, these lists read only their own parameters and the window.
+        params = read_params(request)
+        reject_unknown_params(params, allowed=self.list_params)
+        return ListQuery(params, parse_window(params), [])
+
+
+class WebhookViewSet(FixedOrderViewSet):
+    lookup_url_kwarg = "endpoint_id"
     required_scopes = MANAGE
-    # Creating answers with the signing secret: a replay would need it kept in plain for a day.
-    answers_with_secrets = ("POST",)
+    accepted_params = {"retrieve": (), "destroy": (), "rotate_secret": (), "test": ()}
+    # Both answer with the signing secret, which is only ever stored encrypted: a replay would
+    # need it kept in plain for a day.
+    answers_with_secrets = ("create", "rotate_secret")
 
     @extend_schema(
         responses=EndpointSerializer(many=True),
@@ -47,15 +63,10 @@ class WebhookListView(ApiView):
         operation_id="webhooks_list",
         description="The organization's webhook endpoints, oldest first; never their secrets.",
     )
-    def get(self, request):
-        params = read_params(request)
-        reject_unknown_params(params, allowed=[])
-        queryset = selectors.endpoints(org_id=request.auth.org_id)
-        return list_response(
-            queryset,
-            parse_window(params),
-            serialize=lambda page: EndpointSerializer(page, many=True).data,
-        )
+    def list(self, request):
+        query = self.list_query(request)
+        endpoints = selectors.endpoints(org_id=request.auth.org_id)
+        return self.page(endpoints, query.window, EndpointSerializer)
 
     @extend_schema(
         request=EndpointCreateSerializer,
@@ -67,7 +78,7 @@ class WebhookListView(ApiView):
             "(and on rotate-secret)."
         ),
     )
-    def post(self, request):
+    def create(self, request):
         serializer = EndpointCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         endpoint = services.create_endpoint(
@@ -75,18 +86,13 @@ class WebhookListView(ApiView):
         )
         return Response(EndpointWithSecretSerializer(endpoint).data, status=201)
 
-
-class WebhookDetailView(ApiView):
-    required_scopes = MANAGE
-    accepted_params = {"GET": (), "DELETE": ()}
-
     @extend_schema(
         responses=EndpointSerializer,
         tags=TAGS,
         operation_id="webhooks_retrieve",
         description="One webhook endpoint; never its secret.",
     )
-    def get(self, request, endpoint_id: str):
+    def retrieve(self, request, endpoint_id: str):
         endpoint = selectors.endpoint(org_id=request.auth.org_id, endpoint_id=endpoint_id)
         return Response(EndpointSerializer(endpoint).data)
 
@@ -97,7 +103,7 @@ class WebhookDetailView(ApiView):
         operation_id="webhooks_update",
         description="Changes only what is sent. `active: true` turns a disabled endpoint on.",
     )
-    def patch(self, request, endpoint_id: str):
+    def partial_update(self, request, endpoint_id: str):
         endpoint = selectors.endpoint(org_id=request.auth.org_id, endpoint_id=endpoint_id)
         serializer = EndpointUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -113,18 +119,11 @@ class WebhookDetailView(ApiView):
         operation_id="webhooks_delete",
         description="Deletes the endpoint and its delivery log.",
     )
-    def delete(self, request, endpoint_id: str):
+    def destroy(self, request, endpoint_id: str):
         endpoint = selectors.endpoint(org_id=request.auth.org_id, endpoint_id=endpoint_id)
         deleted_id = str(endpoint.pk)
         services.delete_endpoint(endpoint)
         return Response({"id": deleted_id, "deleted": True})
-
-
-class WebhookRotateSecretView(ApiView):
-    required_scopes = MANAGE
-    accepted_params = {"POST": ()}
-    # The answer holds the new secret, which is only ever stored encrypted.
-    answers_with_secrets = ("POST",)
 
     @extend_schema(
         request=None,
@@ -136,15 +135,11 @@ class WebhookRotateSecretView(ApiView):
             "both the old and the new one, so receivers can switch without dropping one."
         ),
     )
-    def post(self, request, endpoint_id: str):
+    @action(detail=True, methods=["post"], url_path="rotate-secret")
+    def rotate_secret(self, request, endpoint_id: str):
         endpoint = selectors.endpoint(org_id=request.auth.org_id, endpoint_id=endpoint_id)
         endpoint = services.rotate_secret(endpoint)
         return Response(EndpointWithSecretSerializer(endpoint).data)
-
-
-class WebhookTestView(ApiView):
-    required_scopes = MANAGE
-    accepted_params = {"POST": ()}
 
     @extend_schema(
         request=None,
@@ -156,15 +151,20 @@ class WebhookTestView(ApiView):
             "and its first attempt. A failed attempt is retried on the usual schedule."
         ),
     )
-    def post(self, request, endpoint_id: str):
+    @action(detail=True, methods=["post"])
+    def test(self, request, endpoint_id: str):
         endpoint = selectors.endpoint(org_id=request.auth.org_id, endpoint_id=endpoint_id)
         delivery = send_test_event(endpoint)
         sent = selectors.delivery(endpoint=endpoint, delivery_id=str(delivery.pk))
         return Response(DeliverySerializer(sent).data)
 
 
-class DeliveryListView(ApiView):
+class DeliveryViewSet(FixedOrderViewSet):
+    # Routed below its endpoint (webhooks.urls), so every handler takes `endpoint_id` too.
+    lookup_url_kwarg = "delivery_id"
     required_scopes = MANAGE
+    accepted_params = {"retry": ()}
+    list_params = ("status",)
 
     @extend_schema(
         responses=DeliverySerializer(many=True),
@@ -176,23 +176,15 @@ class DeliveryListView(ApiView):
         operation_id="webhooks_deliveries",
         description="The endpoint's deliveries, newest first, each with its attempts.",
     )
-    def get(self, request, endpoint_id: str):
+    def list(self, request, endpoint_id: str):
+        # An unknown endpoint is a 404 before its list parameters are looked at.
         endpoint = selectors.endpoint(org_id=request.auth.org_id, endpoint_id=endpoint_id)
-        params = read_params(request)
-        reject_unknown_params(params, allowed=["status"])
-        status = params.get("status")
+        query = self.list_query(request)
+        status = query.params.get("status")
         if status is not None and status not in DeliveryStatus.values:
             raise InvalidParameterError("status", f"expected {', '.join(DeliveryStatus.values)}.")
-        return list_response(
-            selectors.deliveries(endpoint=endpoint, status=status),
-            parse_window(params),
-            serialize=lambda page: DeliverySerializer(page, many=True).data,
-        )
-
-
-class DeliveryRetryView(ApiView):
-    required_scopes = MANAGE
-    accepted_params = {"POST": ()}
+        deliveries = selectors.deliveries(endpoint=endpoint, status=status)
+        return self.page(deliveries, query.window, DeliverySerializer)
 
     @extend_schema(
         request=None,
@@ -201,7 +193,8 @@ class DeliveryRetryView(ApiView):
         operation_id="webhooks_delivery_retry",
         description="Queues a new attempt of the delivery now, whether it failed or not.",
     )
-    def post(self, request, endpoint_id: str, delivery_id: str):
+    @action(detail=True, methods=["post"])
+    def retry(self, request, endpoint_id: str, delivery_id: str):
         endpoint = selectors.endpoint(org_id=request.auth.org_id, endpoint_id=endpoint_id)
         delivery = selectors.delivery(endpoint=endpoint, delivery_id=delivery_id)
         services.retry_delivery(delivery)
@@ -209,7 +202,9 @@ class DeliveryRetryView(ApiView):
         return Response(DeliverySerializer(fresh).data)
 
 
-class EventListView(ApiView):
+class EventViewSet(FixedOrderViewSet):
+    list_params = ("type", "object")
+
     @extend_schema(
         responses=EventSerializer(many=True),
         parameters=[
@@ -224,14 +219,14 @@ class EventListView(ApiView):
             f"{settings.WEBHOOK_EVENT_RETENTION_DAYS} days. Each is the body its webhooks carry."
         ),
     )
-    def get(self, request):
-        params = read_params(request)
-        reject_unknown_params(params, allowed=["type", "object"])
-        queryset = selectors.events(
+    def list(self, request):
+        query = self.list_query(request)
+        events = selectors.events(
             org_id=request.auth.org_id,
-            event_type=params.get("type"),
-            object_name=params.get("object"),
+            event_type=query.params.get("type"),
+            object_name=query.params.get("object"),
         )
+        # Each event is sent as the payload its webhooks carry, not through a serializer.
         return list_response(
-            queryset, parse_window(params), serialize=lambda page: [e.payload for e in page]
+            events, query.window, serialize=lambda page: [event.payload for event in page]
         )
