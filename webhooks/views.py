@@ -5,11 +5,9 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from api.base_views import LIST_PARAMETERS, ApiViewSet, ListQuery
+from api.base_views import LIST_PARAMETERS, ApiViewSet
 from api.exceptions import InvalidParameterError
-from api.inputs import read_params
 from api.pagination import list_response
-from api.query import parse_window, reject_unknown_params
 from api.schema import error_response
 from api.scopes import Scope
 from records.serializers import DeletedRecordSerializer
@@ -36,19 +34,7 @@ def endpoint_input(validated: dict) -> dict:
     return {renamed.get(key, key): value for key, value in validated.items()}
 
 
-class FixedOrderViewSet(ApiViewSet):
-    """A viewset whose lists come in one order and take no `sort` parameter."""
-
-    def list_query(self, request) -> ListQuery:
-        # ApiViewSet.list_query checks default_sort against sort_keys even when there are
-        # none, so a list without sort keys would refuse every request; until it skips the
-        # sort there, these lists read only their own parameters and the window.
-        params = read_params(request)
-        reject_unknown_params(params, allowed=self.list_params)
-        return ListQuery(params, parse_window(params), [])
-
-
-class WebhookViewSet(FixedOrderViewSet):
+class WebhookViewSet(ApiViewSet):
     lookup_url_kwarg = "endpoint_id"
     required_scopes = MANAGE
     accepted_params = {"retrieve": (), "destroy": (), "rotate_secret": (), "test": ()}
@@ -159,7 +145,7 @@ class WebhookViewSet(FixedOrderViewSet):
         return Response(DeliverySerializer(sent).data)
 
 
-class DeliveryViewSet(FixedOrderViewSet):
+class DeliveryViewSet(ApiViewSet):
     # Routed below its endpoint (webhooks.urls), so every handler takes `endpoint_id` too.
     lookup_url_kwarg = "delivery_id"
     required_scopes = MANAGE
@@ -202,7 +188,7 @@ class DeliveryViewSet(FixedOrderViewSet):
         return Response(DeliverySerializer(fresh).data)
 
 
-class EventViewSet(FixedOrderViewSet):
+class EventViewSet(ApiViewSet):
     list_params = ("type", "object")
 
     @extend_schema(
