@@ -37,6 +37,7 @@ from records.field_types.temporal import utc_text
 from records.lookups import CaseSensitiveContains, TrigramIContains
 from records.models import Field, Record
 from records.ordering import FIELD_PREFIX
+from records.values import link_operands
 
 LIST_OPERATORS = ("in",)
 BUILT_IN_OPERATORS = {
@@ -181,6 +182,8 @@ def _equal(target: Target, values: list[Any]) -> Q:
     """Equal to any of `values`: one IN (not a chain of ORs, which SQLite caps)."""
     if target.field is None:
         return Q(**{f"{target.key}__in": values})
+    if target.field.kind.case_insensitive:
+        return value_index.matching_any_folded(target.field, values)
     if value_index.serves(target.field, values):
         return value_index.matching(target.field, "in", values)
     if target.numeric():
@@ -255,6 +258,8 @@ def counted_in_index(conditions: list[Condition], *, archived: bool | None):
 def _index_lookup(target: Target, operator: str, values: list[Any]) -> tuple[str, Any] | None:
     if target.field is None or target.is_many() or not value_index.serves(target.field, values):
         return None
+    if operator in ("", "in") and target.field.kind.case_insensitive:
+        return None  # compared folded, on the words column (_equal)
     if operator in ("", "in"):
         return "in", values
     if operator in ORDERED_LOOKUPS:
@@ -300,7 +305,9 @@ class RecordFilter(django_filters.Filter):
             "may have",
             where=parameter,
         )
-        return [self.target.operand(item, parameter) for item in items]
+        operands = [self.target.operand(item, parameter) for item in items]
+        field = self.target.field
+        return link_operands(field, operands) if field and field.kind.links_records else operands
 
     def q(self, raw: Any) -> Q:
         return condition(self.target, self.operator, self.values(raw))

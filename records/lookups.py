@@ -28,3 +28,13 @@ class CaseSensitiveContains(lookups.Contains):
         else:
             rhs_sql, rhs_params = "%s", (self.rhs,)
         return f"instr({lhs_sql}, {rhs_sql}) > 0", (*lhs_params, *rhs_params)
+
+
+class TrigramIExact(lookups.IExact):
+    """Equal regardless of case, as an ILIKE without wildcards on PostgreSQL, which the
+    trigram index on the bare column serves (IExact's UPPER() = UPPER() would not)."""
+
+    def as_postgresql(self, compiler, connection):
+        lhs_sql, lhs_params = compiler.compile(self.lhs)
+        pattern = connection.ops.prep_for_like_query(self.rhs)
+        return f"({lhs_sql})::text ILIKE %s", (*lhs_params, pattern)

@@ -22,6 +22,7 @@ from django.db.models.lookups import IsNull
 
 from api import plan_estimates
 from api.tenancy import for_org
+from records.lookups import TrigramIExact
 from records.models import TEXT_PREFIX, Field, IndexedValue
 
 
@@ -114,6 +115,15 @@ def matching_words(field: Field, lookup: type[Lookup], needle: str) -> Q:
     """Records whose whole text value of `field` matches a substring lookup (trigram-indexed
     on PostgreSQL)."""
     return has_row(rows_of(field).filter(lookup(F("words"), needle)))
+
+
+def matching_any_folded(field: Field, operands: list[Any]) -> Q:
+    """Records whose whole value of `field` equals one of `operands` regardless of case (an
+    email): on the `words` column, trigram-indexed on PostgreSQL."""
+    either = Q()
+    for operand in operands:
+        either |= Q(TrigramIExact(F("words"), str(operand)))
+    return has_row(rows_of(field).filter(either))
 
 
 def has_row(rows: QuerySet[IndexedValue]) -> Q:

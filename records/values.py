@@ -10,9 +10,11 @@ from uuid import UUID
 from api.exceptions import NAMES_SHOWN, InvalidInputError, MissingInputError, shown, some_of
 from api.tenancy import for_org
 from records.field_types import FieldValueError
+from records.field_types.relationship import RecordAddress
 from records.links import links_to
-from records.models import Field, Record
+from records.models import Field, Object, Record
 from records.object_schema import ObjectSchema
+from records.registry import policy_for
 
 MAX_NAME = 1000
 # Ids per `IN (…)` query: far below SQLite's limit on variables in one statement, and more
@@ -130,6 +132,8 @@ def missing_relationship_targets(
     """{write tag: {"fields.<id>": [problem]}} for every write that links to an id that is not
     a record of the field's target object (or is in `gone`, being deleted). One query per
     target object for all the writes together."""
+    writes = list(writes)
+    resolve_addresses(org_id=org_id, schema=schema, writes=writes)
     by_key = schema.by_key()
     wanted: dict[str, set[str]] = defaultdict(set)
     uses: list[tuple[Any, Field, list[str]]] = []
@@ -139,7 +143,10 @@ def missing_relationship_targets(
             if field is None or not field.kind.links_records or value is None:
                 continue
             ids = value if isinstance(value, list) else [value]
-            wanted[field.options["target"]].update(ids)
+            # An address still here is one no record has: missing, not looked up as an id.
+            wanted[field.options["target"]].update(
+                i for i in ids if not isinstance(i, RecordAddress)
+            )
             uses.append((tag, field, ids))
     found: dict[str, set[str]] = {}
     for target, ids in wanted.items():
@@ -152,10 +159,67 @@ def missing_relationship_targets(
     for tag, field, ids in uses:
         missing = [i for i in ids if i not in found[field.options["target"]]]
         if missing:
+            named = "email" if isinstance(missing[0], RecordAddress) else "id"
             problems[tag][f"fields.{field.api_name}"] = [
-                f"No {field.options['target']} record with id {missing[0]}."
+                f"No {field.options['target']} record with {named} {shown(missing[0])}."
             ]
     return dict(problems)
+
+
+def resolve_addresses(
+    *, org_id: UUID, schema: ObjectSchema, writes: list[tuple[Any, dict[str, Any]]]
+) -> None:
+    """Links written as an address (a contact's email) replaced, in the writes' values, by
+    the id of the record that has it: one query per target object. An address no record has
+    is left as it is, for the targets check to refuse."""
+    links = [
+        (values, field)
+        for _, values in writes
+        for field in schema.fields
+        if field.kind.links_records and _addresses(values.get(field.key))
+    ]
+    by_target: dict[str, set[str]] = defaultdict(set)
+    for values, field in links:
+        by_target[field.options["target"]].update(_addresses(values[field.key]))
+    resolved = {
+        target: addressed_ids(org_id=org_id, target=target, addresses=addresses)
+        for target, addresses in by_target.items()
+    }
+    for values, field in links:
+        ids = resolved[field.options["target"]]
+        value = values[field.key]
+        if isinstance(value, list):
+            values[field.key] = list(dict.fromkeys(ids.get(item, item) for item in value))
+        else:
+            values[field.key] = ids.get(value, value)
+
+
+def addressed_ids(*, org_id: UUID, target: str, addresses: Iterable[str]) -> dict[str, str]:
+    """{address: record id} for the addresses that a record of the `target` object has."""
+    obj = for_org(Object, org_id=org_id).filter(api_name=target).first()
+    found = {} if obj is None else policy_for(obj).find_many(obj=obj, identifiers=addresses)
+    return {address: str(record.pk) for address, record in found.items()}
+
+
+# An id no record has: what a filter on an address that no record has compares with.
+NO_RECORD = "00000000-0000-0000-0000-000000000000"
+
+
+def link_operands(field: Field, operands: list[Any]) -> list[Any]:
+    """A relationship filter's operands with addresses replaced by the ids of the records
+    that have them (an address no record has matches nothing, and `not` everything)."""
+    addresses = _addresses(operands)
+    if not addresses:
+        return operands
+    ids = addressed_ids(org_id=field.org_id, target=field.options["target"], addresses=addresses)
+    return [
+        ids.get(item, NO_RECORD) if isinstance(item, RecordAddress) else item for item in operands
+    ]
+
+
+def _addresses(value: Any) -> list[str]:
+    items = value if isinstance(value, list) else [value]
+    return [item for item in items if isinstance(item, RecordAddress)]
 
 
 def linked_records(

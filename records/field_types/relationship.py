@@ -1,6 +1,8 @@
 """relationship: a link to a record of another (or the same) object. Written as an id, or a
-list of ids when `options.many`; read back as {id, object, name}. Whether the targets exist is
-checked by the records service, all ids of a write in one query."""
+list of ids when `options.many`; read back as {id, object, name}. A link may also be written
+in that read shape (its `id` is used) or, to a contact, as the contact's email. Whether the
+targets exist is checked, and addresses resolved to ids, by records.values, all links of a
+write in one query per target object."""
 
 import uuid
 from typing import Any
@@ -12,12 +14,27 @@ from records.field_types.base import FieldOptionsError, FieldType, FieldValueErr
 MAX_LINKS = 1000
 
 
+READ_SHAPE = frozenset({"id", "object", "name"})
+MAX_ADDRESS = 254  # the longest email address
+
+
+class RecordAddress(str):
+    """A linked record named by its address (a contact's email) rather than its id. Never
+    stored: records.values resolves it to the id before anything is written, or refuses the
+    write when no record has it."""
+
+
 def parse_id(value: Any) -> str:
+    """A link as written: an id, an address, or {id, object, name} as links are read."""
+    if isinstance(value, dict) and "id" in value and value.keys() <= READ_SHAPE:
+        value = value["id"]
     if not isinstance(value, str) or len(value) > 255:
         raise FieldValueError("Expected a record id.")
     try:
         return str(uuid.UUID(value))
     except ValueError:
+        if "@" in value and len(value.strip()) <= MAX_ADDRESS:
+            return RecordAddress(value.strip())
         raise FieldValueError(f"'{value[:100]}' is not a record id.") from None
 
 

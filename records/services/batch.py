@@ -269,8 +269,13 @@ class _Batch:
         record = step.record
         if step.kind == "update":
             ensure_not_archived(record)
+            matched = step.key.field if step.key is not None else None
             step.changed = apply_update(
-                schema=self.schema, record=record, name=op.name, changes=step.values
+                schema=self.schema,
+                record=record,
+                name=op.name,
+                changes=step.values,
+                matched=matched,
             )
         elif step.kind in ("archive", "unarchive"):
             archived = step.kind == "archive"

@@ -18,11 +18,11 @@ from api.exceptions import (
     NotFoundError,
     PreconditionFailedError,
 )
-from records.models import Record
+from records.models import Field, Record
 from records.object_schema import ObjectSchema
 from records.registry import policy_for
 from records.services.references import rewrite_references
-from records.services.unique_values import claim_unique_values
+from records.services.unique_values import claim_unique_values, same_unique_value
 from records.signals import (
     ARCHIVED,
     CREATED,
@@ -98,6 +98,7 @@ def update_record(
     name: str = UNSET,
     fields: Any = None,
     expected_versions: Collection[int] | None = None,
+    matched: Field | None = None,
 ) -> Record:
     """A sparse update: only the fields sent change; None clears a field. An archived record
     is not changed (409): unarchive it first."""
@@ -106,7 +107,9 @@ def update_record(
     record = lock_record(record, expected_versions)
     ensure_not_archived(record)
     before_name, before_values = record.name, record.values
-    changed = apply_update(schema=schema, record=record, name=name, changes=changes)
+    changed = apply_update(
+        schema=schema, record=record, name=name, changes=changes, matched=matched
+    )
     if changed is None:
         return record  # nothing changes, so no new version (a repeated sync is a no-op)
     record.save()
@@ -124,12 +127,21 @@ def ensure_not_archived(record: Record) -> None:
 
 
 def apply_update(
-    *, schema: ObjectSchema, record: Record, name: Any, changes: dict[str, Any]
+    *,
+    schema: ObjectSchema,
+    record: Record,
+    name: Any,
+    changes: dict[str, Any],
+    matched: Field | None = None,
 ) -> dict[str, Any] | None:
     """Applies cleaned sparse `changes` (None clears) and `name` to the record in memory and
     bumps its version. Returns {key: new value} of the fields that changed, or None (the
-    record untouched) when nothing changes at all."""
+    record untouched) when nothing changes at all. `matched` is the unique field an upsert
+    matched the record on: a value equal to the stored one as the match compares them (an
+    email in another case) is that value, not a change."""
     values = dict(record.values)
+    if matched is not None and same_unique_value(matched, changes.get(matched.key), values):
+        changes = {**changes, matched.key: values[matched.key]}
     changed = {key: value for key, value in changes.items() if values.get(key) != value}
     for key, value in changes.items():
         if value is None:

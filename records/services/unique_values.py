@@ -24,6 +24,15 @@ def unique_token(field: Field, value: Any) -> str:
     return text
 
 
+def same_unique_value(field: Field, value: Any, stored: dict[str, Any]) -> bool:
+    """Whether `value` is the one `stored` holds for the unique `field`, as uniqueness compares
+    them (an email regardless of case)."""
+    current = stored.get(field.key)
+    if value is None or current is None:
+        return False
+    return unique_token(field, value) == unique_token(field, current)
+
+
 def rewrite_unique_values(
     *, org_id: Any, records: Sequence[Record], fields: Sequence[Field], replace: bool = True
 ) -> None:

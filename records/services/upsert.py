@@ -37,7 +37,10 @@ def upsert_record(
     record = found[0]
     if record.archived_at is not None:  # reported, not silently revived
         raise archived_match_error(record)
-    return update_record(schema=schema, record=record, name=name, fields=fields), False
+    updated = update_record(
+        schema=schema, record=record, name=name, fields=fields, matched=key.field
+    )
+    return updated, False
 
 
 def ambiguous_match_error(key: MatchKey, ids: list[UUID]) -> ConflictError:
