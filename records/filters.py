@@ -444,49 +444,6 @@ def apply_query_filters(schema, queryset, params: Mapping[str, Any]):
     return queryset.filter(all_of(query_conditions(schema, params)))
 
 
-def body_conditions(schema, filters: Any, *, where: str) -> list[Condition]:
-    """The search body's `{key: {"operator": op, "value": [..]}}` (ANDed), parsed."""
-    if not isinstance(filters, dict):
-        raise InvalidParameterError(where, "expected an object of filters.")
-    if not filters and where.startswith("any."):
-        raise InvalidParameterError(where, "a group needs at least one filter.")
-    conditions = []
-    for key, spec in filters.items():
-        if not isinstance(spec, dict) or set(spec) - {"operator", "value"} or "value" not in spec:
-            raise InvalidParameterError(
-                f"{where}.{key}", 'expected {"operator": "…", "value": […]}.'
-            )
-        operator = spec.get("operator") or ""
-        if not isinstance(operator, str):
-            raise InvalidParameterError(f"{where}.{key}", "operator must be a string.")
-        name = f"{key}__{operator}" if operator else str(key)
-        found = split_filter_key(schema, name)
-        if found is None:
-            raise InvalidParameterError(f"{where}.{key}", unknown_filter_key(schema, str(key)))
-        target, operator = found
-        parsed = RecordFilter(target=target, operator=operator, field_name=f"{where}.{key}")
-        conditions.append(Condition(target, operator, parsed.values(spec["value"])))
-    return conditions
-
-
-def check_search_size(filters: Any, groups: list[Any]) -> None:
-    """A search body within its bounds (`any` groups, conditions in all), checked before any
-    condition is parsed; past one, a 400 naming the setting."""
-    LimitExceededError.check(
-        len(groups),
-        setting="API_MAX_SEARCH_ANY_GROUPS",
-        message=f"The search has {len(groups):,} 'any' groups, more than a search may have",
-        where="any",
-    )
-    total = sum(len(part) for part in (filters, *groups) if isinstance(part, dict))
-    LimitExceededError.check(
-        total,
-        setting="API_MAX_SEARCH_CONDITIONS",
-        message=f"The search has {total:,} conditions in all, more than a search may have",
-        where="filters",
-    )
-
-
 class RecordFilterBackend(BaseFilterBackend):
     """django-filter through DRF's filter backend: the query string's filters, read by the
     object's FilterSet (`filterset_for`). A list asks for the conditions themselves, so that

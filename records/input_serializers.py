@@ -18,6 +18,7 @@ from api.exceptions import (
     BadRequestError,
     DomainError,
     InvalidParameterError,
+    LimitExceededError,
     MissingInputError,
     UnknownInputError,
 )
@@ -25,7 +26,7 @@ from api.query import MAX_OFFSET, MAX_PAGE
 from api.schema import comma_list
 from records.batch_operations import MAX_ID_LENGTH, MAX_OPERATIONS, Operation
 from records.field_types.base import ALL_OPERATORS
-from records.filters import body_conditions, check_search_size
+from records.filters import Condition, RecordFilter, split_filter_key, unknown_filter_key
 from records.ordering import BUILT_IN_SORT_KEYS, FIELD_PREFIX
 from records.services.records import UNSET
 from records.values import MAX_NAME, clean_name
@@ -135,6 +136,81 @@ class FilterConditionSerializer(serializers.Serializer):
     value = serializers.JSONField(help_text="A list of values (a bare scalar is accepted).")
 
 
+# What one key of `filters` (or of an `any` group) holds: one condition, or a list of them,
+# ANDed (a range: gte and lte on one field; an empty list is no condition at all).
+def filter_conditions() -> PolymorphicProxySerializer:
+    proxy = PolymorphicProxySerializer(
+        component_name="FilterConditions",
+        serializers=[FilterConditionSerializer, FilterConditionSerializer(many=True)],
+        resource_type_field_name=None,
+        many=False,
+    )
+    # Kept through the deep copy DRF makes of declared fields, which rebuilds the field from
+    # these arguments: without it the copy would forget many=False and the list form.
+    proxy._kwargs["many"] = False
+    return proxy
+
+
+CONDITION_INPUTS = frozenset({"operator", "value"})
+
+
+def body_conditions(schema, filters: Any, *, where: str) -> list[Condition]:
+    """The search body's `{key: condition or [conditions]}`, each condition
+    `{"operator": op, "value": [..]}`, all ANDed, parsed."""
+    if not isinstance(filters, dict):
+        raise InvalidParameterError(where, "expected an object of filters.")
+    if not filters and where.startswith("any."):
+        raise InvalidParameterError(where, "a group needs at least one filter.")
+    conditions = []
+    for key, spec in filters.items():
+        if isinstance(spec, list):  # ANDed; an empty list is no condition
+            located = [(f"{where}.{key}.{index}", item) for index, item in enumerate(spec)]
+        else:
+            located = [(f"{where}.{key}", spec)]
+        for label, item in located:
+            conditions.append(_body_condition(schema, str(key), item, label))
+    return conditions
+
+
+def _body_condition(schema, key: str, spec: Any, label: str) -> Condition:
+    if not isinstance(spec, dict) or set(spec) - CONDITION_INPUTS or "value" not in spec:
+        raise InvalidParameterError(
+            label, 'expected {"operator": "…", "value": […]}, or a list of them.'
+        )
+    operator = spec.get("operator") or ""
+    if not isinstance(operator, str):
+        raise InvalidParameterError(label, "operator must be a string.")
+    found = split_filter_key(schema, f"{key}__{operator}" if operator else key)
+    if found is None:
+        raise InvalidParameterError(label, unknown_filter_key(schema, key))
+    target, operator = found
+    parsed = RecordFilter(target=target, operator=operator, field_name=label)
+    return Condition(target, operator, parsed.values(spec["value"]))
+
+
+def check_search_size(filters: Any, groups: list[Any]) -> None:
+    """A search body within its bounds (`any` groups, conditions in all), checked before any
+    condition is parsed; past one, a 400 naming the setting."""
+    LimitExceededError.check(
+        len(groups),
+        setting="API_MAX_SEARCH_ANY_GROUPS",
+        message=f"The search has {len(groups):,} 'any' groups, more than a search may have",
+        where="any",
+    )
+    total = sum(
+        len(spec) if isinstance(spec, list) else 1
+        for part in (filters, *groups)
+        if isinstance(part, dict)
+        for spec in part.values()
+    )
+    LimitExceededError.check(
+        total,
+        setting="API_MAX_SEARCH_CONDITIONS",
+        message=f"The search has {total:,} conditions in all, more than a search may have",
+        where="filters",
+    )
+
+
 # A custom field's key names a field of the object: `fields__` and an api_name.
 SORT_KEYS = comma_list(
     [*BUILT_IN_SORT_KEYS, f"{FIELD_PREFIX}[a-z][a-z0-9_]{{0,62}}"], descending=True
@@ -160,7 +236,7 @@ class SelectField(serializers.CharField):
         "items": {
             "type": "object",
             "minProperties": 1,
-            "additionalProperties": {"$ref": "#/components/schemas/FilterConditionRequest"},
+            "additionalProperties": {"$ref": "#/components/schemas/FilterConditionsRequest"},
         },
     }
 )
@@ -170,12 +246,13 @@ class AnyGroupsField(serializers.ListField):
 
 class RecordSearchSerializer(InputSerializer):
     filters = serializers.DictField(
-        child=FilterConditionSerializer(),
+        child=filter_conditions(),
         required=False,
-        help_text="Keyed by id, name, created_at, updated_at or fields__<field>; ANDed.",
+        help_text="Keyed by id, name, created_at, updated_at or fields__<field>: a condition, "
+        "or a list of conditions on that key (a range: gte and lte); all ANDed.",
     )
     any = AnyGroupsField(
-        child=serializers.DictField(child=FilterConditionSerializer()),
+        child=serializers.DictField(child=filter_conditions()),
         required=False,
         help_text="AND-groups of filters, ORed together.",
     )
