@@ -45,7 +45,9 @@ def _one(params: Mapping[str, Any], name: str) -> Any:
     return value
 
 
-def _integer(params: Mapping[str, Any], name: str, *, minimum: int, maximum: int) -> int | None:
+def integer_param(
+    params: Mapping[str, Any], name: str, *, minimum: int, maximum: int
+) -> int | None:
     value = _one(params, name)
     if value is None or value == "":
         return None
@@ -87,10 +89,10 @@ def reject_unknown_params(
 
 def parse_window(params: Mapping[str, Any]) -> Window:
     """limit (default 100, above 1,000 clamped) and offset; or page (from 1) and page_size."""
-    limit = _integer(params, "limit", minimum=0, maximum=MAX_OFFSET)
-    offset = _integer(params, "offset", minimum=0, maximum=MAX_OFFSET)
-    page = _integer(params, "page", minimum=1, maximum=MAX_PAGE)
-    page_size = _integer(params, "page_size", minimum=1, maximum=MAX_OFFSET)
+    limit = integer_param(params, "limit", minimum=0, maximum=MAX_OFFSET)
+    offset = integer_param(params, "offset", minimum=0, maximum=MAX_OFFSET)
+    page = integer_param(params, "page", minimum=1, maximum=MAX_PAGE)
+    page_size = integer_param(params, "page_size", minimum=1, maximum=MAX_OFFSET)
     if limit is not None and page_size is not None:
         raise InvalidParameterError("page_size", "use either limit or page_size, not both.")
     if offset is not None and page is not None:

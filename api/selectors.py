@@ -12,11 +12,21 @@ from api.tenancy import for_org
 REQUEST_LOG_SORT_KEYS = {"created_at", "status", "duration_ms"}
 
 
-def request_logs(*, org_id: UUID, sort: list[SortKey]) -> QuerySet[RequestLog]:
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def request_logs(
+    *, org_id: UUID, sort: list[SortKey], status: int | None = None, method: str | None = None
+) -> QuerySet[RequestLog]:
     order = [str(key) for key in sort]
     first_descending = sort[0].descending if sort else True
     order.append("-guid" if first_descending else "guid")
-    return for_org(RequestLog, org_id=org_id).order_by(*order)
+    queryset = for_org(RequestLog, org_id=org_id)
+    if status is not None:
+        queryset = queryset.filter(status=status)
+    if method is not None:
+        queryset = queryset.filter(method=method)
+    return queryset.order_by(*order)
 
 
 def request_log(*, org_id: UUID, guid: str) -> RequestLog:

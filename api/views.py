@@ -14,8 +14,11 @@ from rest_framework.response import Response
 
 from api import selectors
 from api.base_views import LIST_PARAMETERS, ApiView, ApiViewSet
+from api.exceptions import InvalidParameterError
 from api.experimental import HEADER, all_features
+from api.query import integer_param
 from api.schema import comma_list
+from api.selectors import HTTP_METHODS as METHODS
 from api.serializers import ApiIndexSerializer, ExperimentalFeatureSerializer, RequestLogSerializer
 
 
@@ -66,6 +69,7 @@ class ExperimentalFeaturesView(ApiView):
 class RequestLogViewSet(ApiViewSet):
     lookup_url_kwarg = "guid"
     accepted_params = {"retrieve": ()}
+    list_params = ("status", "method")
     sort_keys = selectors.REQUEST_LOG_SORT_KEYS
 
     @extend_schema(
@@ -81,12 +85,28 @@ class RequestLogViewSet(ApiViewSet):
                     "created_at, status or duration_ms; '-' for descending. Default -created_at."
                 ),
             ),
+            OpenApiParameter(
+                "status",
+                {"type": "integer", "minimum": 100, "maximum": 599},
+                description="Only requests answered with this status (e.g. 422).",
+            ),
+            OpenApiParameter(
+                "method", str, enum=list(METHODS), description="Only requests with this method."
+            ),
         ],
         description="Your organization's recent API requests, newest first (kept 14 days).",
     )
     def list(self, request):
         query = self.list_query(request)
-        queryset = selectors.request_logs(org_id=request.auth.org_id, sort=query.sort)
+        method = query.params.get("method")
+        if method is not None and method not in METHODS:
+            raise InvalidParameterError("method", f"expected one of {', '.join(METHODS)}.")
+        queryset = selectors.request_logs(
+            org_id=request.auth.org_id,
+            sort=query.sort,
+            status=integer_param(query.params, "status", minimum=100, maximum=599),
+            method=method,
+        )
         return self.page(queryset, query.window, RequestLogSerializer)
 
     @extend_schema(

@@ -6,6 +6,7 @@ from django.db.models import Prefetch, QuerySet
 
 from api.exceptions import NotFoundError
 from api.tenancy import for_org
+from webhooks.filters import EventFilters
 from webhooks.models import Attempt, Delivery, Endpoint, Event
 
 
@@ -41,16 +42,20 @@ def delivery(*, endpoint: Endpoint, delivery_id: str) -> Delivery:
     return found
 
 
-def events(
-    *, org_id: UUID, event_type: str | None = None, object_name: str | None = None
-) -> QuerySet[Event]:
-    """Newest first (ids are time-ordered)."""
-    queryset = for_org(Event, org_id=org_id).order_by("-id")
-    if event_type:
-        queryset = queryset.filter(type=event_type)
-    if object_name:
-        queryset = queryset.filter(object_name=object_name)
-    return queryset
+def events(*, org_id: UUID, filters: EventFilters | None = None) -> QuerySet[Event]:
+    """Newest first (ids are time-ordered); after a cursor, the events that came after it,
+    oldest first, so that a poller reads on from the last id it saw."""
+    queryset = for_org(Event, org_id=org_id)
+    filters = filters or EventFilters()
+    if filters.event_type:
+        queryset = queryset.filter(type=filters.event_type)
+    if filters.object_name:
+        queryset = queryset.filter(object_name=filters.object_name)
+    for lookup, bound in filters.created_at.items():
+        queryset = queryset.filter(**{f"created_at__{lookup}": bound})
+    if filters.after is not None:
+        return queryset.filter(id__gt=filters.after).order_by("id")
+    return queryset.order_by("-id")
 
 
 def _by_uuid(queryset, value: str):

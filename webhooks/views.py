@@ -11,7 +11,7 @@ from api.pagination import list_response
 from api.schema import error_response
 from api.scopes import Scope
 from records.serializers import DeletedRecordSerializer
-from webhooks import selectors, services
+from webhooks import filters, selectors, services
 from webhooks.delivery import send_test_event
 from webhooks.models import DeliveryStatus
 from webhooks.serializers import (
@@ -22,6 +22,7 @@ from webhooks.serializers import (
     EndpointWithSecretSerializer,
     EventSerializer,
 )
+from webhooks.services import EVENT_TYPES
 
 TAGS = ["webhooks"]
 MANAGE = {"GET": Scope.READ, "*": Scope.ADMIN}
@@ -189,29 +190,42 @@ class DeliveryViewSet(ApiViewSet):
 
 
 class EventViewSet(ApiViewSet):
-    list_params = ("type", "object")
+    list_params = filters.PARAMS
 
     @extend_schema(
         responses=EventSerializer(many=True),
         parameters=[
             *LIST_PARAMETERS,
-            OpenApiParameter("type", str, description="Only events of this type."),
+            OpenApiParameter("type", str, enum=list(EVENT_TYPES), description="Only this type."),
             OpenApiParameter("object", str, description="Only events of this object."),
+            OpenApiParameter(
+                "after",
+                {"type": "string", "pattern": filters.EVENT_ID_PATTERN},
+                description="A cursor: only events after this one (its id), oldest first. "
+                "Poll with the last id you read.",
+            ),
+            *(
+                OpenApiParameter(
+                    f"created_at__{lookup}",
+                    {"type": "string", "format": "date-time"},
+                    description=f"Created {lookup} this time (ISO 8601, with a time zone).",
+                )
+                for lookup in filters.CREATED_AT_LOOKUPS
+            ),
         ],
         tags=TAGS,
         operation_id="events_list",
         description=(
             f"The organization's events, newest first, for polling and replay; kept "
-            f"{settings.WEBHOOK_EVENT_RETENTION_DAYS} days. Each is the body its webhooks carry."
+            f"{settings.WEBHOOK_EVENT_RETENTION_DAYS} days. Each is the body its webhooks "
+            "carry. To poll, pass the last event id you read as `after`: the events since "
+            "then come oldest first, and the last of them is your next cursor."
         ),
     )
     def list(self, request):
         query = self.list_query(request)
-        events = selectors.events(
-            org_id=request.auth.org_id,
-            event_type=query.params.get("type"),
-            object_name=query.params.get("object"),
-        )
+        found = filters.EventFilters.read(query.params)
+        events = selectors.events(org_id=request.auth.org_id, filters=found)
         # Each event is sent as the payload its webhooks carry, not through a serializer.
         return list_response(
             events, query.window, serialize=lambda page: [event.payload for event in page]

@@ -311,7 +311,7 @@ def test_generated_client_calls_every_route(server, client_package):
             "webhooks_delivery_retry", 200, endpoint_id=hook_id, delivery_id=tested.data.id
         )
         assert retried.data.status == "pending"
-        events = call("events_list", 200, type_="webhook.test")
+        events = call("events_list", 200, type_=models.EventsListType("webhook.test"))
         assert events.data[0].type_ == "webhook.test"
         assert call("webhooks_delete", 200, endpoint_id=hook_id).data.deleted is True
         call("webhooks_retrieve", 404, endpoint_id=hook_id)

@@ -152,7 +152,9 @@ def test_the_event_feed_pages_newest_first_and_filters(schema, write_api):
     assert [e["data"]["name"] for e in created] == ["c", "b", "a"]
     people = write_api.get("/api/events?object=people").data
     assert {e["object"] for e in people} == {"people"} and len(people) == 2
-    assert write_api.get("/api/events?type=record.nothing").data == []
+    # An unknown type is a 400 naming the types, not an empty list (it could never match).
+    unknown = write_api.get("/api/events?type=record.nothing").assert_envelope()
+    assert unknown.status == 400 and "record.created" in unknown.body["errors"]
     bad = write_api.get("/api/events?colour=red").assert_envelope()
     assert bad.status == 400
     assert write_api.get("/api/events?limit=-1").assert_envelope().status == 400
