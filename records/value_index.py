@@ -22,6 +22,7 @@ from django.db.models.lookups import IsNull
 
 from api import plan_estimates
 from api.tenancy import for_org
+from records.lookups import TrigramIContains
 from records.models import TEXT_PREFIX, Field, IndexedValue
 
 
@@ -114,6 +115,14 @@ def matching_words(field: Field, lookup: type[Lookup], needle: str) -> Q:
     """Records whose whole text value of `field` matches a substring lookup (trigram-indexed
     on PostgreSQL)."""
     return has_row(rows_of(field).filter(lookup(F("words"), needle)))
+
+
+def words_containing(orgs: QuerySet, needle: str) -> Q:
+    """Records of the organizations `orgs` with a text value (any text, email, phone or url
+    field) containing `needle`, ignoring case: the whole-text column and its trigram index
+    (PostgreSQL), whatever the field."""
+    rows = IndexedValue.objects.filter(org__in=orgs, words__isnull=False)
+    return has_row(rows.filter(TrigramIContains(F("words"), needle)))
 
 
 def has_row(rows: QuerySet[IndexedValue]) -> Q:
