@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts import selectors, services
+from accounts.admin_display import milliseconds
 from accounts.models import ApiKey, Membership, Organization
 from api.models import RequestLog
 
@@ -87,10 +88,27 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 @admin.register(RequestLog)
 class RequestLogAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "method", "path", "status", "duration_ms", "api_key_prefix"]
+    list_display = ["created_at", "method", "path", "status", "duration", "api_key_prefix"]
     list_filter = ["status", "method"]
     search_fields = ["=guid", "path", "api_key_prefix"]
     date_hierarchy = "created_at"
+    fields = [
+        "guid",
+        "org_id",
+        "api_key_id",
+        "api_key_prefix",
+        "method",
+        "path",
+        "status",
+        "duration",
+        "error",
+        "created_at",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="duration", ordering="duration_ms")
+    def duration(self, entry: RequestLog) -> str:
+        return milliseconds(entry.duration_ms)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[RequestLog]:
         org_ids = selectors.organizations_for_user(request.user).values("id")

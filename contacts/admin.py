@@ -1,35 +1,19 @@
-"""The Contacts page: email, name and phone columns, search by email and name. Changing a
+"""The Contacts page: email, name and phone columns (and the organization, for a user who sees
+several), searched like the records (name, email and the other text values). Changing a
 contact uses the records admin's typed form (and so the services)."""
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.db.models import Q
-from django.db.models.fields.json import KeyTextTransform
-from django.http import HttpRequest
 from django.template.response import TemplateResponse
 
-from accounts.selectors import organizations_for_user
+from accounts.admin_display import organization_column, sees_several_organizations
 from api.exceptions import DomainError
 from contacts.models import Contact
 from contacts.policy import CONTACTS
 from records.admin import RecordAdmin
-from records.models import Field
 from records.object_schema import ObjectSchema
 from records.services import merge_records
 from records.services.merge import merge_summary
-
-
-def contact_fields(request: HttpRequest, api_name: str) -> list[Field]:
-    """The system field `api_name` of every contacts object the staff user can see."""
-    return list(
-        Field.objects.filter(
-            org__in=organizations_for_user(request.user),
-            object__api_name=CONTACTS,
-            object__is_system=True,
-            api_name=api_name,
-            is_system=True,
-        )
-    )
 
 
 def system_value(api_name: str, label: str):
@@ -59,20 +43,9 @@ class ContactAdmin(RecordAdmin):
         )
 
     def get_list_display(self, request):
+        if sees_several_organizations(request):
+            return [*self.list_display, organization_column]
         return self.list_display
-
-    def get_search_results(self, request, queryset, search_term):
-        queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)
-        if search_term:
-            by_email = Q()
-            for field in contact_fields(request, "email"):
-                by_email |= Q(
-                    pk__in=Contact.objects.annotate(email=KeyTextTransform(field.key, "values"))
-                    .filter(object_id=field.object_id, email__icontains=search_term)
-                    .values("pk")
-                )
-            queryset = queryset | self.get_queryset(request).filter(by_email)
-        return queryset, may_have_duplicates
 
     def has_add_permission(self, request) -> bool:
         # New contacts come from the API or the Records page (choose the contacts object there).

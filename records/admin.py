@@ -16,9 +16,17 @@ from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectM
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from accounts.admin_display import (
+    OrganizationInTitleMixin,
+    foreign_key_choices,
+    object_with_organization,
+    sees_several_organizations,
+    with_organization,
+)
 from accounts.selectors import organizations_for_user
 from api.exceptions import DomainError
 from records import selectors, services
+from records.admin_search import records_matching
 from records.filters import apply_query_filters
 from records.models import Field, Object, Record, UniqueValue
 from records.object_schema import ObjectSchema
@@ -97,7 +105,7 @@ class ObjectForm(ServiceForm):
 
 
 @admin.register(Object)
-class ObjectAdmin(admin.ModelAdmin):
+class ObjectAdmin(OrganizationInTitleMixin, admin.ModelAdmin):
     form = ObjectForm
     list_display = ["api_name", "plural_name", "org", "is_system"]
     list_filter = ["is_system"]
@@ -149,15 +157,23 @@ class FieldForm(ServiceForm):
 
 
 @admin.register(Field)
-class FieldAdmin(admin.ModelAdmin):
+class FieldAdmin(OrganizationInTitleMixin, admin.ModelAdmin):
     form = FieldForm
     list_display = ["api_name", "object", "type", "required", "unique", "position"]
     list_filter = ["type"]
     search_fields = ["api_name", "label", "object__api_name"]
-    list_select_related = ["object"]
+    list_select_related = ["object", "org"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(org__in=organizations_for_user(request.user))
+
+    def get_list_display(self, request):
+        if not sees_several_organizations(request):
+            return self.list_display
+        return [
+            object_with_organization if column == "object" else column
+            for column in self.list_display
+        ]
 
     def get_readonly_fields(self, request, obj=None):
         return ["object", "aliases", "is_system"] if obj else ["aliases", "is_system"]
@@ -165,6 +181,7 @@ class FieldAdmin(admin.ModelAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "object":
             kwargs["queryset"] = Object.objects.filter(org__in=organizations_for_user(request.user))
+            kwargs = foreign_key_choices(request, kwargs)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
@@ -331,7 +348,9 @@ class ObjectFilter(admin.SimpleListFilter):
         objects = Object.objects.filter(
             org__in=organizations_for_user(request.user)
         ).select_related("org")
-        return [(str(obj.pk), f"{obj.plural_name} ({obj.org})") for obj in objects]
+        if not sees_several_organizations(request):
+            return [(str(obj.pk), obj.plural_name) for obj in objects]
+        return [(str(obj.pk), with_organization(obj.plural_name, obj.org)) for obj in objects]
 
     def queryset(self, request, queryset):
         object_id = object_id_param(request)
@@ -372,11 +391,12 @@ class FieldFilters(admin.ListFilter):
 
 
 @admin.register(Record)
-class RecordAdmin(admin.ModelAdmin):
+class RecordAdmin(OrganizationInTitleMixin, admin.ModelAdmin):
     form = RecordForm
     list_filter = [ObjectFilter, ArchivedFilter, "created_at", FieldFilters]
+    # Searched by get_search_results (records.admin_search): the name and the text values.
     search_fields = ["name"]
-    list_select_related = ["object"]
+    list_select_related = ["object", "org"]
     actions = ["archive_selected", "unarchive_selected"]
     readonly_fields = ["archived_at", "created_at", "updated_at", "version"]
 
@@ -388,7 +408,10 @@ class RecordAdmin(admin.ModelAdmin):
         object_id = object_id_param(request)
         if object_id:
             queryset = queryset.filter(object_id=object_id)
-        return super().get_search_results(request, queryset, search_term)
+        if not search_term:
+            return queryset, False
+        orgs = organizations_for_user(request.user)
+        return queryset.filter(records_matching(search_term, orgs=orgs)), False
 
     def selected_schema(self, request, obj: Record | None = None) -> ObjectSchema | None:
         object_id = str(obj.object_id) if obj else object_id_param(request)
@@ -401,7 +424,8 @@ class RecordAdmin(admin.ModelAdmin):
 
     def get_list_display(self, request):
         schema = self.selected_schema(request)
-        columns: list[Any] = ["name", "object", "created_at"]
+        by_object = object_with_organization if sees_several_organizations(request) else "object"
+        columns: list[Any] = ["name", by_object, "created_at"]
         if schema is not None:
             columns += [self.column(field) for field in schema.fields][:MAX_COLUMNS]
         return columns
@@ -439,6 +463,7 @@ class RecordAdmin(admin.ModelAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "object":
             kwargs["queryset"] = Object.objects.filter(org__in=organizations_for_user(request.user))
+            kwargs = foreign_key_choices(request, kwargs)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):

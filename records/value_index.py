@@ -22,7 +22,7 @@ from django.db.models.lookups import IsNull
 
 from api import plan_estimates
 from api.tenancy import for_org
-from records.lookups import TrigramIExact
+from records.lookups import TrigramIContains, TrigramIExact
 from records.models import TEXT_PREFIX, Field, IndexedValue
 
 
@@ -124,6 +124,14 @@ def matching_any_folded(field: Field, operands: list[Any]) -> Q:
     for operand in operands:
         either |= Q(TrigramIExact(F("words"), str(operand)))
     return has_row(rows_of(field).filter(either))
+
+
+def words_containing(orgs: QuerySet, needle: str) -> Q:
+    """Records of the organizations `orgs` with a text value (any text, email, phone or url
+    field) containing `needle`, ignoring case: the whole-text column and its trigram index
+    (PostgreSQL), whatever the field."""
+    rows = IndexedValue.objects.filter(org__in=orgs, words__isnull=False)
+    return has_row(rows.filter(TrigramIContains(F("words"), needle)))
 
 
 def has_row(rows: QuerySet[IndexedValue]) -> Q:

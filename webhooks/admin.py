@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from accounts.admin_display import milliseconds
 from accounts.selectors import organizations_for_user
 from webhooks import services
 from webhooks.delivery import send_test_event
@@ -93,10 +94,14 @@ class EndpointAdmin(admin.ModelAdmin):
 
 class AttemptInline(admin.TabularInline):
     model = Attempt
-    fields = ["number", "started_at", "duration_ms", "status_code", "error", "response_body"]
+    fields = ["number", "started_at", "duration", "status_code", "error", "response_body"]
     readonly_fields = fields
     extra = 0
     can_delete = False
+
+    @admin.display(description="duration")
+    def duration(self, attempt: Attempt) -> str:
+        return milliseconds(attempt.duration_ms)
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False

@@ -1,6 +1,7 @@
 """The admin: staff see only their organizations, their keys and their request log; a key made
 in the admin shows its raw value once."""
 
+import io
 import re
 
 import pytest
@@ -91,3 +92,59 @@ def test_request_log_shows_only_own_orgs(staff, read_api, other_admin_api):
     page = staff.get("/admin/api/requestlog/").content.decode()
     assert f"/admin/api/requestlog/{mine}/" in page
     assert f"/admin/api/requestlog/{theirs}/" not in page
+
+
+def test_request_log_shows_durations_in_rounded_milliseconds(staff, read_api):
+    from api.models import RequestLog
+
+    guid = read_api.get("/api/me").body["guid"]
+    RequestLog.objects.filter(guid=guid).update(duration_ms=8.43521799993141)
+    listing = staff.get("/admin/api/requestlog/").content.decode()
+    assert "8.4 ms" in listing and "8.435" not in listing
+    entry = staff.get(f"/admin/api/requestlog/{guid}/change/").content.decode()
+    assert "8.4 ms" in entry and "8.435" not in entry
+    RequestLog.objects.filter(guid=guid).update(duration_ms=1234.56)
+    assert "1,234.6 ms" in staff.get("/admin/api/requestlog/").content.decode()
+
+
+def test_a_staff_member_made_by_the_command_works_in_the_admin(
+    org, other_org, make_key, read_api, other_admin_api
+):
+    from django.core.management import call_command
+
+    call_command("make_staff", "alice", "--org", org.slug, stdout=io.StringIO())
+    alice = User.objects.get(username="alice")
+    alice.set_password(STAFF_PASSWORD)
+    alice.save()
+    browser = admin_login("alice")
+    home = browser.get("/admin/").content.decode()
+    assert "have permission to view or edit anything" not in home
+    for app in ("Records", "Contacts", "Webhooks", "API keys", "Request logs"):
+        assert app in home, app
+    pages = [
+        "/admin/records/object/",
+        "/admin/records/object/add/",
+        "/admin/records/field/",
+        "/admin/records/field/add/",
+        "/admin/records/record/",
+        "/admin/records/record/add/",
+        "/admin/contacts/contact/",
+        "/admin/webhooks/endpoint/",
+        "/admin/webhooks/delivery/",
+        "/admin/webhooks/event/",
+        "/admin/accounts/organization/",
+        "/admin/accounts/apikey/",
+        "/admin/accounts/apikey/add/",
+        "/admin/api/requestlog/",
+    ]
+    for page in pages:
+        assert browser.get(page).status_code == 200, page
+    # Their organization's data only.
+    theirs, _ = make_key(other_org, "read", name="theirs")
+    keys = browser.get("/admin/accounts/apikey/").content.decode()
+    assert theirs.prefix not in keys
+    orgs = browser.get("/admin/accounts/organization/").content.decode()
+    assert org.name in orgs and other_org.name not in orgs
+    # Not what only a superuser does.
+    assert browser.get("/admin/auth/user/").status_code == 403
+    assert browser.get("/admin/accounts/organization/add/").status_code == 403

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from tests.conftest import staff_member
@@ -94,3 +96,20 @@ def test_another_orgs_contact_cannot_be_merged_from_the_admin(staff, write_api, 
     )
     assert "Select exactly two contacts" in response.content.decode()
     assert other_admin_api.get(f"/api/records/contacts/{theirs['id']}").status == 200
+
+
+def test_a_superuser_sees_each_contacts_organization(db, write_api, other_admin_api):
+    from django.contrib.auth.models import User
+
+    from tests.conftest import STAFF_PASSWORD, admin_login
+
+    write_api.post("/api/records/contacts", {"fields": {"email": "jane@example.com"}})
+    other_admin_api.post("/api/records/contacts", {"fields": {"email": "spy@example.com"}})
+    User.objects.create_superuser("root", password=STAFF_PASSWORD)
+    root = admin_login("root")
+    page = root.get("/admin/contacts/contact/").content.decode()
+    rows = re.findall(r"<tr>.*?</tr>", page, re.S)
+    assert any("jane@example.com" in row and "Acme Inc" in row for row in rows)
+    assert any("spy@example.com" in row and "Globex" in row for row in rows)
+    found = root.get("/admin/contacts/contact/?q=spy@").content.decode()
+    assert "spy@example.com" in found and "jane@example.com" not in found

@@ -247,3 +247,92 @@ def test_staff_manage_objects_and_fields_through_the_services(staff, org, other_
     assert "1 record(s) have a value for" in retype.content.decode()
     field.refresh_from_db()
     assert field.type == "number"
+
+
+def choices_of(page: str, name: str) -> list[str]:
+    """The labels of a select's options, but the empty one."""
+    body = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', page, re.S).group(1)
+    return re.findall(r'<option value="[^"]+"[^>]*>([^<]*)</option>', body)
+
+
+@pytest.fixture
+def two_orgs_companies(schema, write_api, other_org, other_admin_api):
+    """A company in each organization, of objects both named Companies."""
+    other_admin_api.post(
+        "/api/objects", {"api_name": "companies", "fields": [{"api_name": "code", "type": "text"}]}
+    )
+    ours = write_api.post("/api/records/companies", {"name": "Zenith"}).data
+    theirs = other_admin_api.post("/api/records/companies", {"name": "Initech"}).data
+    return ours, theirs
+
+
+def test_staff_of_two_orgs_see_each_object_with_its_organization(
+    staff, org, other_org, two_orgs_companies
+):
+    from django.contrib.auth.models import User
+
+    from accounts.services import add_member
+
+    add_member(org=other_org, user=User.objects.get(username="staff"))
+    _, theirs = two_orgs_companies
+    add = staff.get("/admin/records/record/add/").content.decode()
+    objects = choices_of(add, "object")
+    assert "Companies (Acme Inc)" in objects and "Companies (Globex)" in objects
+    assert "Companies" not in objects
+    field_add = staff.get("/admin/records/field/add/").content.decode()
+    assert "Companies (Globex)" in choices_of(field_add, "object")
+
+    records = staff.get("/admin/records/record/").content.decode()
+    assert "Companies (Acme Inc)" in records and "Companies (Globex)" in records
+    fields = staff.get("/admin/records/field/").content.decode()
+    assert "Companies (Acme Inc)" in fields and "Companies (Globex)" in fields
+
+    record_page = staff.get(f"/admin/records/record/{theirs['id']}/change/").content.decode()
+    assert "<h2>Initech (Globex)</h2>" in record_page
+    companies = Object.objects.get(org=org, api_name="companies")
+    object_page = staff.get(f"/admin/records/object/{companies.pk}/change/").content.decode()
+    assert "<h2>Companies (Acme Inc)</h2>" in object_page
+    field = companies.fields.get(api_name="domain")
+    field_page = staff.get(f"/admin/records/field/{field.pk}/change/").content.decode()
+    assert "<h2>companies.domain (Acme Inc)</h2>" in field_page
+
+
+def test_staff_of_one_org_see_plain_labels(staff, org, two_orgs_companies):
+    add = staff.get("/admin/records/record/add/").content.decode()
+    assert "Companies" in choices_of(add, "object")
+    assert "(Acme Inc)" not in add and "Globex" not in add
+    ours, _ = two_orgs_companies
+    record_page = staff.get(f"/admin/records/record/{ours['id']}/change/").content.decode()
+    assert "<h2>Zenith</h2>" in record_page
+
+
+def test_search_finds_records_by_their_text_values_in_the_users_orgs_only(
+    staff, schema, write_api, other_admin_api
+):
+    write_api.post(
+        "/api/records/companies",
+        {"name": "Linux Foundation", "fields": {"domain": "kernel.org", "notes": "unindexed"}},
+    )
+    write_api.post(
+        "/api/records/companies",
+        {"name": "Example", "fields": {"email": "Sales@Example.com", "website": "https://ex.io"}},
+    )
+    other_admin_api.post(
+        "/api/objects", {"api_name": "secrets", "fields": [{"api_name": "code", "type": "text"}]}
+    )
+    other_admin_api.post(
+        "/api/records/secrets", {"name": "Hidden Co", "fields": {"code": "kernel.org"}}
+    )
+
+    def found(term: str) -> list[str]:
+        page = staff.get("/admin/records/record/", {"q": term}).content.decode()
+        return [name for name in ("Linux Foundation", "Example", "Hidden Co") if name in page]
+
+    assert found("kernel.org") == ["Linux Foundation"]
+    assert found("KERNEL") == ["Linux Foundation"]
+    assert found("sales@example") == ["Example"]
+    assert found("ex.io") == ["Example"]
+    assert found("linux kernel") == ["Linux Foundation"]  # one word in the name, one in a value
+    assert found("linux example") == []
+    assert found("Hidden") == []
+    assert found("50%") == []

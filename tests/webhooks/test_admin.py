@@ -88,3 +88,16 @@ def test_view_only_staff_cannot_send_or_retry(org, write_api, endpoint, receiver
     assert response.status_code in (200, 302)
     assert receiver.received == []
     assert "retry_selected" not in staff.get("/admin/webhooks/delivery/").content.decode()
+
+
+def test_attempts_show_their_durations_in_rounded_milliseconds(
+    schema, staff, write_api, endpoint, receiver
+):
+    from webhooks.models import Attempt
+
+    write_api.post("/api/records/companies", {"name": "a"})
+    run_worker()
+    delivery = Delivery.objects.get()
+    Attempt.objects.filter(delivery=delivery).update(duration_ms=8.43521799993141)
+    page = staff.get(f"/admin/webhooks/delivery/{delivery.pk}/change/").content.decode()
+    assert "8.4 ms" in page and "8.435" not in page
