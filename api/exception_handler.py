@@ -60,8 +60,20 @@ def _small(detail: Any) -> Any:
     return detail
 
 
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+FORM_HINT = (
+    " The body was read as a form (Content-Type: {content_type}); to send JSON, set "
+    "Content-Type: application/json."
+)
+
+
 def handle_exception(exc: Exception, context: dict[str, Any]) -> Response:
     request = context.get("request")
+    if isinstance(exc, domain.UnknownInputError) and request is not None:
+        content_type = (request.content_type or "").split(";")[0].strip().lower()
+        if content_type in FORM_TYPES:
+            # curl -d '{"name": "T"}' sends JSON text as a form: its keys make no sense.
+            exc.message += FORM_HINT.format(content_type=content_type)
     response = _response_for(exc)
     if request is not None:
         # The request log keeps the sentence; see api.middleware.

@@ -5,7 +5,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from api.exceptions import BadRequestError, InvalidParameterError, shown
+from api.exceptions import NAMES_SHOWN, BadRequestError, InvalidParameterError, shown, some_of
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
@@ -81,9 +81,10 @@ def reject_unknown_params(
     unknown = sorted(str(name) for name in params if name not in known)
     if unknown:
         valid = ", ".join(sorted(known))
+        # Named in part when there are many, so that the answer stays small.
         raise BadRequestError(
-            f"Unknown parameter: {', '.join(unknown)}. Valid parameters: {valid or 'none'}.",
-            detail={name: ["Unknown parameter."] for name in unknown},
+            f"Unknown parameter: {some_of(unknown)}. Valid parameters: {valid or 'none'}.",
+            detail={shown(name): ["Unknown parameter."] for name in unknown[:NAMES_SHOWN]},
         )
 
 

@@ -11,6 +11,7 @@ from uuid import UUID
 from django.db import connection
 
 from api.exceptions import (
+    NAMES_SHOWN,
     BadRequestError,
     ConflictError,
     InvalidInputError,
@@ -176,7 +177,7 @@ def looked_up_record(schema: ObjectSchema, params: Mapping[str, Any]) -> Record:
     if len(keys) != 1 or next(iter(keys)) not in valid:
         raise BadRequestError(
             f"Look up by exactly one of: {', '.join(sorted(valid))}.",
-            detail={"keys": sorted(keys) or ["none given"]},
+            detail={"keys": [shown(key) for key in sorted(keys)[:NAMES_SHOWN]] or ["none given"]},
         )
     ((label, value),) = keys.items()
     if not isinstance(value, str) or not value.strip():
