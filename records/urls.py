@@ -1,19 +1,15 @@
 from django.urls import path
 
+from api.base_views import ApiRouter
 from records.views import multi_records as multi_record_views
 from records.views import records as record_views
 from records.views import schema as views
 
-urlpatterns = [
-    path("api/objects", views.ObjectListView.as_view(), name="object-list"),
-    path("api/objects/<str:object_name>", views.ObjectDetailView.as_view(), name="object-detail"),
-    path("api/objects/<str:object_name>/fields", views.FieldListView.as_view(), name="field-list"),
-    path(
-        "api/objects/<str:object_name>/fields/<str:field_name>",
-        views.FieldDetailView.as_view(),
-        name="field-detail",
-    ),
-]
+router = ApiRouter()
+router.register("api/objects", views.ObjectViewSet, basename="object")
+router.register("api/objects/<str:object_name>/fields", views.FieldViewSet, basename="field")
+
+urlpatterns = [*router.urls]
 
 urlpatterns += [
     path(
