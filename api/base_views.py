@@ -156,6 +156,12 @@ class ApiViewSet(ViewSetMixin, ApiView):
     sort_keys: Collection[str] = ()
     default_sort = "-created_at"
 
+    def get_view_name(self) -> str:
+        # The name an OPTIONS answer gives: "Webhook Detail", as when each route was its own
+        # view, rather than DRF's "Webhook Instance" for a viewset's detail route.
+        name = super().get_view_name()
+        return f"{name.removesuffix(' Instance')} Detail" if self.detail else name
+
     def list_query(self, request) -> ListQuery:
         """The list's parameters, window and sort; any parameter it does not read is a 400."""
         params = read_params(request)

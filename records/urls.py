@@ -1,22 +1,9 @@
-from django.urls import path
-
 from api.base_views import ApiRouter
-from records.views import records as record_views
-from records.views import schema as views
+from records.views import records, schema
 
-urlpatterns = [
-    path("api/objects", views.ObjectListView.as_view(), name="object-list"),
-    path("api/objects/<str:object_name>", views.ObjectDetailView.as_view(), name="object-detail"),
-    path("api/objects/<str:object_name>/fields", views.FieldListView.as_view(), name="field-list"),
-    path(
-        "api/objects/<str:object_name>/fields/<str:field_name>",
-        views.FieldDetailView.as_view(),
-        name="field-detail",
-    ),
-]
+router = ApiRouter()
+router.register("api/objects", schema.ObjectViewSet, basename="object")
+router.register("api/objects/<str:object_name>/fields", schema.FieldViewSet, basename="field")
+router.register("api/records/<str:object_name>", records.RecordViewSet, basename="record")
 
-records_router = ApiRouter()
-records_router.register(
-    "api/records/<str:object_name>", record_views.RecordViewSet, basename="record"
-)
-urlpatterns += records_router.urls
+urlpatterns = router.urls

@@ -3,13 +3,11 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
-from api.base_views import LIST_PARAMETERS, ApiView
-from api.inputs import read_params
-from api.pagination import list_response
-from api.query import parse_window, reject_unknown_params
+from api.base_views import LIST_PARAMETERS, ApiViewSet
 from api.schema import error_response
 from api.scopes import Scope
 from records import selectors, services
+from records.models import Field, Object
 from records.serializers import (
     FieldInputSerializer,
     FieldSerializer,
@@ -30,8 +28,17 @@ def validated(serializer_class, request, **kwargs):
     return serializer.validated_data
 
 
-class ObjectListView(ApiView):
+# What the object and field viewsets share (no docstring: an OPTIONS answer would show it).
+class SchemaViewSet(ApiViewSet):
+    def object(self, request, object_name: str) -> Object:
+        return selectors.object_by_api_name(org_id=request.auth.org_id, api_name=object_name)
+
+
+class ObjectViewSet(SchemaViewSet):
+    lookup_url_kwarg = "object_name"
     required_scopes = SCHEMA_SCOPES
+    # `force` is the contract's (`?force=true`); deleting an object deletes its records.
+    accepted_params = {"retrieve": (), "destroy": ("force",)}
 
     @extend_schema(
         responses=ObjectSerializer(many=True),
@@ -40,15 +47,10 @@ class ObjectListView(ApiView):
         operation_id="objects_list",
         description="The organization's objects with their fields.",
     )
-    def get(self, request):
-        params = read_params(request)
-        reject_unknown_params(params, allowed=[])
-        window = parse_window(params)
-        return list_response(
-            selectors.objects(org_id=request.auth.org_id),
-            window,
-            serialize=lambda page: ObjectSerializer(page, many=True).data,
-        )
+    def list(self, request):
+        query = self.list_query(request)
+        objects = selectors.objects(org_id=request.auth.org_id)
+        return self.page(objects, query.window, ObjectSerializer)
 
     @extend_schema(
         request=ObjectCreateSerializer,
@@ -57,20 +59,11 @@ class ObjectListView(ApiView):
         operation_id="objects_create",
         description="Creates an object, optionally with its fields inline.",
     )
-    def post(self, request):
+    def create(self, request):
         data = validated(ObjectCreateSerializer, request)
         obj = services.create_object(org=request.auth.org, **data)
         obj = selectors.object_by_api_name(org_id=request.auth.org_id, api_name=obj.api_name)
         return Response(ObjectSerializer(obj).data, status=201)
-
-
-class ObjectDetailView(ApiView):
-    required_scopes = SCHEMA_SCOPES
-    # `force` is the contract's (`?force=true`); deleting an object deletes its records.
-    accepted_params = {"GET": (), "DELETE": ("force",)}
-
-    def object(self, request, object_name: str):
-        return selectors.object_by_api_name(org_id=request.auth.org_id, api_name=object_name)
 
     @extend_schema(
         responses=ObjectSerializer,
@@ -78,7 +71,7 @@ class ObjectDetailView(ApiView):
         operation_id="objects_retrieve",
         description="One object with its fields.",
     )
-    def get(self, request, object_name: str):
+    def retrieve(self, request, object_name: str):
         return Response(ObjectSerializer(self.object(request, object_name)).data)
 
     @extend_schema(
@@ -88,7 +81,7 @@ class ObjectDetailView(ApiView):
         operation_id="objects_update",
         description="Changes an object's names or description (its api_name is fixed).",
     )
-    def patch(self, request, object_name: str):
+    def partial_update(self, request, object_name: str):
         obj = self.object(request, object_name)
         data = validated(ObjectUpdateSerializer, request)
         obj = services.update_object(obj=obj, changes=data)
@@ -101,16 +94,20 @@ class ObjectDetailView(ApiView):
         operation_id="objects_delete",
         description="Deletes an object with all its records. System objects cannot be deleted.",
     )
-    def delete(self, request, object_name: str):
+    def destroy(self, request, object_name: str):
         obj = self.object(request, object_name)
         data = ObjectSerializer(obj).data
         services.delete_object(obj=obj)
         return Response(data)
 
 
-class FieldListView(ApiView):
+class FieldViewSet(SchemaViewSet):
+    lookup_url_kwarg = "field_name"
     required_scopes = SCHEMA_SCOPES
-    accepted_params = {"GET": ()}
+    accepted_params = {"list": (), "retrieve": (), "destroy": ()}
+
+    def field(self, request, object_name: str, field_name: str) -> Field:
+        return selectors.field_by_name(obj=self.object(request, object_name), name=field_name)
 
     @extend_schema(
         responses=FieldSerializer(many=True),
@@ -118,9 +115,9 @@ class FieldListView(ApiView):
         operation_id="fields_list",
         description="An object's fields in display order.",
     )
-    def get(self, request, object_name: str):
-        obj = selectors.object_by_api_name(org_id=request.auth.org_id, api_name=object_name)
-        fields = list(obj.fields.all())
+    def list(self, request, object_name: str):
+        # All of them on one page: an object has few fields, and the list takes no window.
+        fields = list(self.object(request, object_name).fields.all())
         response = Response(FieldSerializer(fields, many=True).data)
         response.pagination = {"total": len(fields), "limit": len(fields), "offset": 0}
         return response
@@ -132,20 +129,11 @@ class FieldListView(ApiView):
         operation_id="fields_create",
         description="Adds a field to the object.",
     )
-    def post(self, request, object_name: str):
-        obj = selectors.object_by_api_name(org_id=request.auth.org_id, api_name=object_name)
+    def create(self, request, object_name: str):
+        obj = self.object(request, object_name)
         data = validated(FieldInputSerializer, request)
         field = services.create_field(obj=obj, definition=data)
         return Response(FieldSerializer(field).data, status=201)
-
-
-class FieldDetailView(ApiView):
-    required_scopes = SCHEMA_SCOPES
-    accepted_params = {"GET": (), "DELETE": ()}
-
-    def field(self, request, object_name: str, field_name: str):
-        obj = selectors.object_by_api_name(org_id=request.auth.org_id, api_name=object_name)
-        return selectors.field_by_name(obj=obj, name=field_name)
 
     @extend_schema(
         responses=FieldSerializer,
@@ -153,7 +141,7 @@ class FieldDetailView(ApiView):
         operation_id="fields_retrieve",
         description="One field of the object, by api_name or a former name.",
     )
-    def get(self, request, object_name: str, field_name: str):
+    def retrieve(self, request, object_name: str, field_name: str):
         return Response(FieldSerializer(self.field(request, object_name, field_name)).data)
 
     @extend_schema(
@@ -167,7 +155,7 @@ class FieldDetailView(ApiView):
             "stand in the way."
         ),
     )
-    def patch(self, request, object_name: str, field_name: str):
+    def partial_update(self, request, object_name: str, field_name: str):
         field = self.field(request, object_name, field_name)
         data = validated(FieldUpdateSerializer, request)
         field = services.update_field(field=field, changes=data)
@@ -180,7 +168,7 @@ class FieldDetailView(ApiView):
         operation_id="fields_delete",
         description="Deletes a field and clears its values from every record.",
     )
-    def delete(self, request, object_name: str, field_name: str):
+    def destroy(self, request, object_name: str, field_name: str):
         field = self.field(request, object_name, field_name)
         data = FieldSerializer(field).data
         services.delete_field(field=field)
