@@ -22,7 +22,7 @@ from records.field_types import FIELD_TYPES, FieldOptionsError
 from records.models import Field, Object, Record, UniqueValue
 from records.object_schema import ObjectSchema
 from records.services.unique_values import unique_token
-from records.signals import send_changes, updated
+from records.signals import DELETED, RecordChange, send_changes, updated
 
 API_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 RESERVED_FIELD_NAMES = {"id", "name", "created_at", "updated_at", "archived", "archived_at"}
@@ -182,8 +182,15 @@ def update_object(*, obj: Object, changes: dict[str, Any]) -> Object:
     return obj
 
 
+# Records read at a time when a forced delete writes their record.deleted events.
+DELETED_EVENTS_CHUNK = 2000
+
+
 @transaction.atomic
-def delete_object(*, obj: Object) -> None:
+def delete_object(*, obj: Object, force: bool = False) -> None:
+    """Deletes the object. One that has records is a 409 saying how many, unless `force`:
+    then the records go with it, each with its record.deleted event, all in this one
+    transaction."""
     bump_schema_version(org_id=obj.org_id)
     if obj.is_system:
         raise ConflictError(f"'{obj.api_name}' is a system object and cannot be deleted.")
@@ -198,7 +205,25 @@ def delete_object(*, obj: Object) -> None:
         raise ConflictError(
             f"The field '{referencing}' links to '{obj.api_name}'; delete or change it first."
         )
-    for_org(Record, org_id=obj.org_id).filter(object=obj).delete()
+    records = for_org(Record, org_id=obj.org_id).filter(object=obj)
+    count = records.count()
+    if count and not force:
+        raise ConflictError(
+            f"'{obj.api_name}' has {count:,} record{'s' if count != 1 else ''}. Delete them "
+            "first, or send force=true to delete the object with them (each record gets its "
+            "record.deleted event).",
+            detail={"records": count},
+        )
+    if count:
+        schema = ObjectSchema.of(obj)
+        chunk: list[RecordChange] = []
+        for record in records.order_by("pk").iterator(chunk_size=DELETED_EVENTS_CHUNK):
+            chunk.append(RecordChange(type=DELETED, record=record, schema=schema))
+            if len(chunk) == DELETED_EVENTS_CHUNK:
+                send_changes(chunk)
+                chunk = []
+        send_changes(chunk)
+    records.delete()
     obj.delete()
 
 

@@ -1,14 +1,17 @@
 """The schema API: objects and their fields (changing them needs the admin scope)."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
 from api.base_views import LIST_PARAMETERS, ApiViewSet
+from api.exceptions import InvalidParameterError
+from api.inputs import read_params
 from api.schema import error_response
 from api.scopes import Scope
 from records import selectors, services
 from records.models import Field, Object
 from records.serializers import (
+    DeletedRecordSerializer,
     FieldInputSerializer,
     FieldSerializer,
     FieldUpdateSerializer,
@@ -89,16 +92,38 @@ class ObjectViewSet(SchemaViewSet):
 
     @extend_schema(
         request=None,
-        responses={200: ObjectSerializer, 409: CONFLICT},
+        parameters=[
+            OpenApiParameter(
+                "force",
+                str,
+                enum=["true", "false"],
+                description="true: delete the object with its records (each gets its "
+                "record.deleted event). Without it, an object with records is a 409.",
+            )
+        ],
+        responses={
+            200: DeletedRecordSerializer,
+            409: error_response(
+                "The object has records (errorDetail.records says how many; send "
+                "force=true), is a system object, or another object's field links to it."
+            ),
+        },
         tags=["objects"],
         operation_id="objects_delete",
-        description="Deletes an object with all its records. System objects cannot be deleted.",
+        description=(
+            "Deletes an object. One with records is a 409 saying how many, unless "
+            "`force=true`: then its records are deleted with it, each with its "
+            "`record.deleted` event. System objects cannot be deleted. Answers with "
+            "`{id: <api_name>, deleted: true}`."
+        ),
     )
     def destroy(self, request, object_name: str):
         obj = self.object(request, object_name)
-        data = ObjectSerializer(obj).data
-        services.delete_object(obj=obj)
-        return Response(data)
+        force = read_params(request).get("force", "false")
+        if force not in ("true", "false"):
+            raise InvalidParameterError("force", "expected true or false.")
+        services.delete_object(obj=obj, force=force == "true")
+        return Response({"id": obj.api_name, "deleted": True})
 
 
 class FieldViewSet(SchemaViewSet):

@@ -3,6 +3,7 @@
 import pytest
 
 from records.models import Field, Object, Record
+from webhooks.models import Event
 
 pytestmark = pytest.mark.django_db
 
@@ -147,11 +148,15 @@ def test_update_object_names(admin_api, companies):
     assert refused.status == 400
 
 
-def test_delete_object_removes_its_records(admin_api, companies, org):
+def test_delete_object_removes_its_records_when_confirmed(admin_api, companies, org):
     obj = Object.objects.get(api_name="companies")
     Record.objects.create(org=org, object=obj, name="Acme")
-    response = admin_api.request("DELETE", "/api/objects/companies").assert_envelope()
-    assert response.status == 200 and response.data["api_name"] == "companies"
+    # With records, a delete must be confirmed (force=true): issue "silent deletes".
+    refused = admin_api.request("DELETE", "/api/objects/companies").assert_envelope()
+    assert refused.status == 409 and refused.body["errorDetail"] == {"records": 1}
+    assert Record.objects.count() == 1
+    response = admin_api.request("DELETE", "/api/objects/companies?force=true").assert_envelope()
+    assert response.status == 200 and response.data == {"id": "companies", "deleted": True}
     assert not Object.objects.filter(api_name="companies").exists()
     assert not Record.objects.exists()
     assert admin_api.get("/api/objects/companies").status == 404
@@ -259,3 +264,26 @@ def test_list_objects_query_count(admin_api, companies, django_assert_num_querie
         )
     with django_assert_num_queries(5):
         assert len(admin_api.get("/api/objects").data) == 7  # with contacts
+
+
+def test_a_forced_object_delete_writes_each_records_deleted_event(admin_api, write_api, companies):
+    ids = [
+        write_api.post("/api/records/companies", {"name": name}).data["id"]
+        for name in ("Acme", "Globex")
+    ]
+    refused = admin_api.request("DELETE", "/api/objects/companies").assert_envelope()
+    assert refused.status == 409
+    assert refused.body["errors"].startswith("'companies' has 2 records.")
+    assert not Event.objects.filter(type="record.deleted").exists()
+    bad = admin_api.request("DELETE", "/api/objects/companies?force=yes").assert_envelope()
+    assert bad.status == 400 and bad.body["errorDetail"] == {"force": ["expected true or false."]}
+    deleted = admin_api.request("DELETE", "/api/objects/companies?force=true").assert_envelope()
+    assert deleted.status == 200 and deleted.data == {"id": "companies", "deleted": True}
+    events = Event.objects.filter(type="record.deleted", object_name="companies")
+    assert sorted(event.record_id for event in events) == sorted(ids)
+    assert {event.payload["data"]["name"] for event in events} == {"Acme", "Globex"}
+
+
+def test_an_empty_object_is_deleted_without_force(admin_api, companies):
+    response = admin_api.request("DELETE", "/api/objects/companies").assert_envelope()
+    assert response.status == 200 and response.data == {"id": "companies", "deleted": True}

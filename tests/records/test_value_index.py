@@ -104,7 +104,7 @@ def test_writes_keep_the_index_in_step(schema, write_api, admin_api):
     assert IndexedValue.objects.filter(record_id=record_id).count() == 0
     company(write_api, tier="a")
     assert IndexedValue.objects.filter(field__in=companies).exists()
-    assert admin_api.request("DELETE", "/api/objects/companies").status == 200
+    assert admin_api.request("DELETE", "/api/objects/companies?force=true").status == 200
     assert not IndexedValue.objects.filter(field__in=companies).exists()
 
 
