@@ -119,10 +119,10 @@ class ObjectViewSet(SchemaViewSet):
     )
     def destroy(self, request, object_name: str):
         obj = self.object(request, object_name)
-        force = read_params(request).get("force", "false")
-        if force not in ("true", "false"):
+        force = read_params(request).get("force", False)  # a query's text, or a body's JSON
+        if not isinstance(force, bool) and force not in ("true", "false"):
             raise InvalidParameterError("force", "expected true or false.")
-        services.delete_object(obj=obj, force=force == "true")
+        services.delete_object(obj=obj, force=force is True or force == "true")
         return Response({"id": obj.api_name, "deleted": True})
 
 

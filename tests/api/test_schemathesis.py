@@ -150,6 +150,9 @@ def test_stateful_links(fuzzed):
         def setup(self):
             self.scenario = transaction.atomic()
             self.scenario.__enter__()
+            # Records merged into another: merge deletes them, which the document cannot
+            # say the way a DELETE says it, so a 404 for one afterwards is right.
+            self.merged_away: set[str] = set()
 
         def teardown(self):
             transaction.set_rollback(True)
@@ -161,6 +164,9 @@ def test_stateful_links(fuzzed):
             return {"headers": fuzzed.headers}  # the configured headers are not sent here
 
         def validate_response(self, response, case, additional_checks=None, **kwargs):
+            record_id = (case.path_parameters or {}).get("record_id")
+            if response.status_code == 404 and record_id in self.merged_away:
+                return
             # As the machine does, plus the headers sent: the ignored_auth check then knows
             # the key for the real one rather than a generated token.
             case.validate_response(
@@ -181,6 +187,9 @@ def test_stateful_links(fuzzed):
 
         def after_call(self, response, case):
             super().after_call(response, case)
+            if case.operation.path.endswith("/merge") and response.status_code == 200:
+                self.merged_away.add(response.json()["merge"]["merged_id"])
+                self.merged_away.add(str((case.body or {}).get("from")))  # or its email
             stateful_steps.append((case.method, case.operation.path, response.status_code))
 
     Fuzzed.run(
