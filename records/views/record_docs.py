@@ -168,21 +168,24 @@ RETRIEVE = extend_schema(
         "One record, archived or not, by id (contacts also by email); its version is the `ETag`."
     ),
 )
-PARTIAL_UPDATE = extend_schema(
-    request=RecordWriteSerializer,
-    parameters=[RECORD_ID, IF_MATCH],
-    responses=WRITE_ANSWERS,
-    tags=TAGS,
-    operation_id="records_update",
-    description="Sparse update: only the keys sent change; null clears a field.",
+
+
+def _sparse_update(operation_id: str, description: str):
+    return extend_schema(
+        request=RecordWriteSerializer,
+        parameters=[RECORD_ID, IF_MATCH],
+        responses=WRITE_ANSWERS,
+        tags=TAGS,
+        operation_id=operation_id,
+        description=description,
+    )
+
+
+PARTIAL_UPDATE = _sparse_update(
+    "records_update", "Sparse update: only the keys sent change; null clears a field."
 )
-UPDATE = extend_schema(
-    request=RecordWriteSerializer,
-    parameters=[RECORD_ID, IF_MATCH],
-    responses=WRITE_ANSWERS,
-    tags=TAGS,
-    operation_id="records_replace_sparse",
-    description="The same sparse update as PATCH (only the keys sent change).",
+UPDATE = _sparse_update(
+    "records_replace_sparse", "The same sparse update as PATCH (only the keys sent change)."
 )
 DESTROY = extend_schema(
     request=None,
