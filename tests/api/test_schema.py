@@ -189,3 +189,25 @@ def test_the_records_list_documents_its_filters(schema):
     description = dict(operations(schema))["GET /api/records/{object_name}"]["description"]
     assert "`<key>__<operator>`" in description and "`fields__<field>`" in description
     assert "`icontains`" in description and "?fields__amount__gte=1000" in description
+
+
+def parameters(operation: dict) -> dict[str, dict]:
+    return {parameter["name"]: parameter for parameter in operation.get("parameters", [])}
+
+
+def test_the_events_list_documents_its_cursor_and_filters(schema):
+    events = parameters(schema["paths"]["/api/events"]["get"])
+    assert events["after"]["schema"]["pattern"] == "^evt_[0-9a-f]{32}$"
+    for lookup in ("gt", "gte", "lt", "lte"):
+        assert events[f"created_at__{lookup}"]["schema"]["format"] == "date-time"
+    assert "record.created" in events["type"]["schema"]["enum"]
+    requests = parameters(schema["paths"]["/api/requests"]["get"])
+    assert requests["status"]["schema"] == {"type": "integer", "minimum": 100, "maximum": 599}
+    assert "POST" in requests["method"]["schema"]["enum"]
+
+
+def test_the_object_delete_documents_force_and_its_answer(schema):
+    delete = schema["paths"]["/api/objects/{object_name}"]["delete"]
+    assert parameters(delete)["force"]["schema"]["enum"] == ["false", "true"]
+    answer = delete["responses"]["200"]["content"]["application/json"]["schema"]
+    assert answer["properties"]["data"] == {"$ref": "#/components/schemas/DeletedRecord"}
