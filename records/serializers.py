@@ -152,3 +152,32 @@ class BatchResultSerializer(serializers.Serializer):
     errors = serializers.CharField(required=False, help_text="On failure: what went wrong.")
     errorDetail = serializers.DictField(required=False)
     missingInputVars = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+# What a merge changed, beside `data` in its answer (a member of the envelope, not a body).
+MERGE_SUMMARY_SCHEMA = {
+    "type": "object",
+    "description": "What the merge changed.",
+    "properties": {
+        "merged_id": {"type": "string", "description": "The record merged in, now deleted."},
+        "filled_fields": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "Fields of the survivor that were empty and took the merged value.",
+        },
+        "relinked_records": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "string"},
+                    "object": {"type": "string"},
+                    "name": {"type": "string"},
+                },
+                "required": ["id", "object", "name"],
+            },
+            "description": "Other records whose links moved from the merged record to this one.",
+        },
+    },
+    "required": ["merged_id", "filled_fields", "relinked_records"],
+}

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from django.utils.dateparse import parse_datetime
+from drf_spectacular.utils import OpenApiParameter
 
 from api.exceptions import InvalidParameterError
 from webhooks.models import EVENT_ID_PREFIX
@@ -16,6 +17,25 @@ from webhooks.services import EVENT_TYPES
 CREATED_AT_LOOKUPS = ("gt", "gte", "lt", "lte")
 PARAMS = ("type", "object", "after", *(f"created_at__{lookup}" for lookup in CREATED_AT_LOOKUPS))
 EVENT_ID_PATTERN = f"^{EVENT_ID_PREFIX}[0-9a-f]{{32}}$"
+# The filters as the OpenAPI document shows them.
+PARAMETERS = [
+    OpenApiParameter("type", str, enum=list(EVENT_TYPES), description="Only this type."),
+    OpenApiParameter("object", str, description="Only events of this object."),
+    OpenApiParameter(
+        "after",
+        {"type": "string", "pattern": EVENT_ID_PATTERN},
+        description="A cursor: only events after this one (its id), oldest first. Poll with "
+        "the last id you read.",
+    ),
+    *(
+        OpenApiParameter(
+            f"created_at__{lookup}",
+            {"type": "string", "format": "date-time"},
+            description=f"Created {lookup} this time (ISO 8601, with a time zone).",
+        )
+        for lookup in CREATED_AT_LOOKUPS
+    ),
+]
 
 
 @dataclass(frozen=True)

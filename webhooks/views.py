@@ -22,7 +22,6 @@ from webhooks.serializers import (
     EndpointWithSecretSerializer,
     EventSerializer,
 )
-from webhooks.services import EVENT_TYPES
 
 TAGS = ["webhooks"]
 MANAGE = {"GET": Scope.READ, "*": Scope.ADMIN}
@@ -196,22 +195,7 @@ class EventViewSet(ApiViewSet):
         responses=EventSerializer(many=True),
         parameters=[
             *LIST_PARAMETERS,
-            OpenApiParameter("type", str, enum=list(EVENT_TYPES), description="Only this type."),
-            OpenApiParameter("object", str, description="Only events of this object."),
-            OpenApiParameter(
-                "after",
-                {"type": "string", "pattern": filters.EVENT_ID_PATTERN},
-                description="A cursor: only events after this one (its id), oldest first. "
-                "Poll with the last id you read.",
-            ),
-            *(
-                OpenApiParameter(
-                    f"created_at__{lookup}",
-                    {"type": "string", "format": "date-time"},
-                    description=f"Created {lookup} this time (ISO 8601, with a time zone).",
-                )
-                for lookup in filters.CREATED_AT_LOOKUPS
-            ),
+            *filters.PARAMETERS,
         ],
         tags=TAGS,
         operation_id="events_list",

@@ -211,32 +211,6 @@ UNARCHIVE = extend_schema(
     operation_id="records_unarchive",
     description="Unarchives the record (idempotent).",
 )
-MERGE_SUMMARY_SCHEMA = {
-    "type": "object",
-    "description": "What the merge changed.",
-    "properties": {
-        "merged_id": {"type": "string", "description": "The record merged in, now deleted."},
-        "filled_fields": {
-            "type": "array",
-            "items": {"type": "string"},
-            "description": "Fields of the survivor that were empty and took the merged value.",
-        },
-        "relinked_records": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "id": {"type": "string"},
-                    "object": {"type": "string"},
-                    "name": {"type": "string"},
-                },
-                "required": ["id", "object", "name"],
-            },
-            "description": "Other records whose links moved from the merged record to this one.",
-        },
-    },
-    "required": ["merged_id", "filled_fields", "relinked_records"],
-}
 MERGE = extend_schema(
     request=RecordMergeSerializer,
     parameters=[

@@ -30,6 +30,7 @@ from records.input_serializers import (
 from records.matching import looked_up_record
 from records.object_schema import ObjectSchema
 from records.schema_cache import cached_schema
+from records.serializers import MERGE_SUMMARY_SCHEMA
 from records.services.merge import merge_summary
 from records.views import record_docs as docs
 from records.views.record_answers import batch_results, one_record, record_list
@@ -139,7 +140,7 @@ class RecordViewSet(ApiViewSet):
         detail=True,
         methods=["post"],
         permission_classes=[HasScope, RequiresExperimental.named(MERGE_FEATURE)],
-        envelope_extra_schema={"merge": docs.MERGE_SUMMARY_SCHEMA},
+        envelope_extra_schema={"merge": MERGE_SUMMARY_SCHEMA},
     )
     def merge(self, request, object_name: str, record_id: str):
         schema, survivor = self.target(record_id)
