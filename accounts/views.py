@@ -65,10 +65,8 @@ class ApiKeyViewSet(ApiViewSet):
         description="Creates a key. The raw key is in `data.key`, shown this once.",
     )
     def create(self, request):
-        serializer = ApiKeyCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         api_key, raw_key = services.create_api_key(
-            org=request.auth.org, **serializer.validated_data
+            org=request.auth.org, **self.validated(ApiKeyCreateSerializer)
         )
         api_key.key = raw_key
         return Response(ApiKeyCreatedSerializer(api_key).data, status=201)

@@ -174,6 +174,13 @@ class ApiViewSet(ViewSetMixin, ApiView):
             params, window, parse_sort(params, allowed=self.sort_keys, default=self.default_sort)
         )
 
+    def validated(self, serializer_class: type, **context: Any) -> dict[str, Any]:
+        """The request's body as `serializer_class` validates it (`context` passed on); a
+        body it refuses is the error it raises."""
+        serializer = serializer_class(data=self.request.data, context=context)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
     def page(self, queryset: QuerySet, window: Window, serializer_class: type) -> Response:
         """The window's page of the queryset, serialized all at once, with `pagination`."""
         return list_response(

@@ -65,10 +65,8 @@ class WebhookViewSet(ApiViewSet):
         ),
     )
     def create(self, request):
-        serializer = EndpointCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
         endpoint = services.create_endpoint(
-            org_id=request.auth.org_id, **endpoint_input(serializer.validated_data)
+            org_id=request.auth.org_id, **endpoint_input(self.validated(EndpointCreateSerializer))
         )
         return Response(EndpointWithSecretSerializer(endpoint).data, status=201)
 
@@ -91,11 +89,8 @@ class WebhookViewSet(ApiViewSet):
     )
     def partial_update(self, request, endpoint_id: str):
         endpoint = selectors.endpoint(org_id=request.auth.org_id, endpoint_id=endpoint_id)
-        serializer = EndpointUpdateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        endpoint = services.update_endpoint(
-            endpoint, changes=endpoint_input(serializer.validated_data)
-        )
+        changes = endpoint_input(self.validated(EndpointUpdateSerializer))
+        endpoint = services.update_endpoint(endpoint, changes=changes)
         return Response(EndpointSerializer(endpoint).data)
 
     @extend_schema(

@@ -76,11 +76,6 @@ class RecordViewSet(ApiViewSet):
             for condition in backend().conditions(self.request, schema)
         ]
 
-    def validated(self, serializer_class, **context) -> dict:
-        serializer = serializer_class(data=self.request.data, context=context)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
-
     @docs.LIST
     def list(self, request, object_name: str):
         schema = self.object_schema()

@@ -25,12 +25,6 @@ CONFLICT = error_response("The change would break stored data or clashes with a 
 INVALID = error_response("A value is wrong: a name pattern, a type, options.")
 
 
-def validated(serializer_class, request, **kwargs):
-    serializer = serializer_class(data=request.data, **kwargs)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 # What the object and field viewsets share (no docstring: an OPTIONS answer would show it).
 class SchemaViewSet(ApiViewSet):
     def object(self, request, object_name: str) -> Object:
@@ -63,7 +57,7 @@ class ObjectViewSet(SchemaViewSet):
         description="Creates an object, optionally with its fields inline.",
     )
     def create(self, request):
-        data = validated(ObjectCreateSerializer, request)
+        data = self.validated(ObjectCreateSerializer)
         obj = services.create_object(org=request.auth.org, **data)
         obj = selectors.object_by_api_name(org_id=request.auth.org_id, api_name=obj.api_name)
         return Response(ObjectSerializer(obj).data, status=201)
@@ -86,7 +80,7 @@ class ObjectViewSet(SchemaViewSet):
     )
     def partial_update(self, request, object_name: str):
         obj = self.object(request, object_name)
-        data = validated(ObjectUpdateSerializer, request)
+        data = self.validated(ObjectUpdateSerializer)
         obj = services.update_object(obj=obj, changes=data)
         return Response(ObjectSerializer(obj).data)
 
@@ -156,7 +150,7 @@ class FieldViewSet(SchemaViewSet):
     )
     def create(self, request, object_name: str):
         obj = self.object(request, object_name)
-        data = validated(FieldInputSerializer, request)
+        data = self.validated(FieldInputSerializer)
         field = services.create_field(obj=obj, definition=data)
         return Response(FieldSerializer(field).data, status=201)
 
@@ -182,7 +176,7 @@ class FieldViewSet(SchemaViewSet):
     )
     def partial_update(self, request, object_name: str, field_name: str):
         field = self.field(request, object_name, field_name)
-        data = validated(FieldUpdateSerializer, request)
+        data = self.validated(FieldUpdateSerializer)
         field = services.update_field(field=field, changes=data)
         return Response(FieldSerializer(field).data)
 
