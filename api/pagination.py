@@ -18,6 +18,13 @@ def page_of(queryset: QuerySet, window: Window) -> tuple[Sequence[Any], int]:
     return list(queryset[window.offset : window.offset + window.limit]), total
 
 
+def whole_list_response(items: list[Any]) -> Response:
+    """A list answered whole, on one page (one that takes no window), with `pagination`."""
+    response = Response(items)
+    response.pagination = {"total": len(items), "limit": len(items), "offset": 0}
+    return response
+
+
 def list_response(
     queryset: QuerySet, window: Window, *, serialize: Callable[[Sequence[Any]], list[Any]]
 ) -> Response:

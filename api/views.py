@@ -16,6 +16,7 @@ from api import selectors
 from api.base_views import LIST_PARAMETERS, ApiView, ApiViewSet
 from api.exceptions import InvalidParameterError
 from api.experimental import HEADER, all_features
+from api.pagination import whole_list_response
 from api.query import integer_param
 from api.schema import comma_list
 from api.selectors import HTTP_METHODS as METHODS
@@ -61,9 +62,7 @@ class ExperimentalFeaturesView(ApiView):
             }
             for feature in all_features()
         ]
-        response = Response(features)
-        response.pagination = {"total": len(features), "limit": len(features), "offset": 0}
-        return response
+        return whole_list_response(features)
 
 
 class RequestLogViewSet(ApiViewSet):

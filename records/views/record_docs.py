@@ -195,22 +195,23 @@ DESTROY = extend_schema(
     operation_id="records_delete",
     description="Deletes the record and clears links to it from other records.",
 )
-ARCHIVE = extend_schema(
-    request=None,
-    parameters=[IF_MATCH],
-    responses={200: RecordSerializer, 412: PRECONDITION_FAILED},
-    tags=TAGS,
-    operation_id="records_archive",
-    description="Archives the record (idempotent): it leaves lists and searches.",
+
+
+def _archived_state(operation_id: str, description: str):
+    return extend_schema(
+        request=None,
+        parameters=[IF_MATCH],
+        responses={200: RecordSerializer, 412: PRECONDITION_FAILED},
+        tags=TAGS,
+        operation_id=operation_id,
+        description=description,
+    )
+
+
+ARCHIVE = _archived_state(
+    "records_archive", "Archives the record (idempotent): it leaves lists and searches."
 )
-UNARCHIVE = extend_schema(
-    request=None,
-    parameters=[IF_MATCH],
-    responses={200: RecordSerializer, 412: PRECONDITION_FAILED},
-    tags=TAGS,
-    operation_id="records_unarchive",
-    description="Unarchives the record (idempotent).",
-)
+UNARCHIVE = _archived_state("records_unarchive", "Unarchives the record (idempotent).")
 MERGE = extend_schema(
     request=RecordMergeSerializer,
     parameters=[

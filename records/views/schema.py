@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from api.base_views import LIST_PARAMETERS, ApiViewSet
 from api.exceptions import InvalidParameterError
 from api.inputs import read_params
+from api.pagination import whole_list_response
 from api.schema import error_response
 from api.scopes import Scope
 from records import selectors, services
@@ -137,9 +138,7 @@ class FieldViewSet(SchemaViewSet):
     def list(self, request, object_name: str):
         # All of them on one page: an object has few fields, and the list takes no window.
         fields = list(self.object(request, object_name).fields.all())
-        response = Response(FieldSerializer(fields, many=True).data)
-        response.pagination = {"total": len(fields), "limit": len(fields), "offset": 0}
-        return response
+        return whole_list_response(FieldSerializer(fields, many=True).data)
 
     @extend_schema(
         request=FieldInputSerializer,
