@@ -172,20 +172,21 @@ def resolve_addresses(
     """Links written as an address (a contact's email) replaced, in the writes' values, by
     the id of the record that has it: one query per target object. An address no record has
     is left as it is, for the targets check to refuse."""
+    linking = [field for field in schema.fields if field.kind.links_records]
     links = [
-        (values, field)
+        (values, field, addresses)
         for _, values in writes
-        for field in schema.fields
-        if field.kind.links_records and _addresses(values.get(field.key))
+        for field in linking
+        if (addresses := _addresses(values.get(field.key)))
     ]
     by_target: dict[str, set[str]] = defaultdict(set)
-    for values, field in links:
-        by_target[field.options["target"]].update(_addresses(values[field.key]))
+    for _, field, addresses in links:
+        by_target[field.options["target"]].update(addresses)
     resolved = {
         target: addressed_ids(org_id=org_id, target=target, addresses=addresses)
         for target, addresses in by_target.items()
     }
-    for values, field in links:
+    for values, field, _ in links:
         ids = resolved[field.options["target"]]
         value = values[field.key]
         if isinstance(value, list):
