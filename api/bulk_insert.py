@@ -5,13 +5,42 @@ client-side binding psycopg escapes and quotes each array in Python: for a batch
 records and their 1,000 events, about as long as the database takes to store them and fill
 the value index. COPY sends the rows in its own text format, which psycopg writes in C. The
 same triggers fire, the same constraints hold, and a violation is the same IntegrityError.
+
+Each column's values are prepared as `bulk_create` would prepare them, with two shortcuts
+for the columns a batch writes a thousand times: a value of the very type the column holds
+(a UUID for a uuid, an aware datetime for a timestamp, …) goes to psycopg as it is, which is
+what Django's preparation returns for it on PostgreSQL; and a JSON column's document is
+written by orjson, several times faster than `json.dumps` and read by jsonb as the same
+document (jsonb keeps neither spacing nor escapes).
 """
 
+import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
 
+import orjson
 from django.db import connections, router
-from django.db.models import Model
+from django.db.models import Field, JSONField, Model
+from psycopg.types.json import Jsonb
+
+# Django's internal type of a column -> the Python type that its preparation for PostgreSQL
+# returns unchanged.
+NATIVE_TYPES: dict[str, type] = {
+    "UUIDField": UUID,
+    "CharField": str,
+    "TextField": str,
+    "BooleanField": bool,
+    "IntegerField": int,
+    "PositiveIntegerField": int,
+    "SmallIntegerField": int,
+    "PositiveSmallIntegerField": int,
+    "BigIntegerField": int,
+    "FloatField": float,
+    "DateTimeField": datetime,
+}
 
 
 def insert_new[M: Model](objs: Sequence[M]) -> None:
@@ -30,14 +59,13 @@ def insert_new[M: Model](objs: Sequence[M]) -> None:
     if any(obj.pk is None for obj in objs):
         raise ValueError(f"{model.__name__}: insert_new() needs the primary keys set.")
     fields = [field for field in opts.concrete_fields if not field.generated]
+    columns = [_column(field, connection) for field in fields]
     rows = []
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="bulk_create")
-        rows.append(
-            [field.get_db_prep_save(field.pre_save(obj, add=True), connection) for field in fields]
-        )
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    sql = f"COPY {connection.ops.quote_name(opts.db_table)} ({columns}) FROM STDIN"
+        rows.append([column(obj) for column in columns])
+    names = ", ".join(connection.ops.quote_name(field.column) for field in fields)
+    sql = f"COPY {connection.ops.quote_name(opts.db_table)} ({names}) FROM STDIN"
     connection.validate_no_broken_transaction()
     started = time.monotonic()
     with (
@@ -55,3 +83,51 @@ def insert_new[M: Model](objs: Sequence[M]) -> None:
     for obj in objs:
         obj._state.adding = False
         obj._state.db = using
+
+
+def _column(field: Field, connection: Any) -> Callable[[Model], Any]:
+    """How one column's value is read off an instance and prepared for COPY."""
+    attname = field.attname
+    if type(field).pre_save is not Field.pre_save:  # auto_now and the like set the value
+
+        def value_of(obj: Model) -> Any:
+            return field.pre_save(obj, add=True)
+    else:
+
+        def value_of(obj: Model) -> Any:
+            return getattr(obj, attname)
+
+    if isinstance(field, JSONField) and field.encoder is None:
+
+        def prepared_json(obj: Model) -> Any:
+            value = value_of(obj)
+            if value is None or not isinstance(value, (dict, list)):
+                return field.get_db_prep_save(value, connection)
+            return Jsonb(value, dumps=json_bytes)
+
+        return prepared_json
+
+    target = field.target_field if field.is_relation else field
+    native = NATIVE_TYPES.get(target.get_internal_type())
+
+    def prepared(obj: Model) -> Any:
+        value = value_of(obj)
+        if value is None or (type(value) is native and not _naive(value)):
+            return value
+        return field.get_db_prep_save(value, connection)
+
+    return prepared
+
+
+def _naive(value: Any) -> bool:
+    """A naive datetime: Django makes it aware (and warns) before it is stored."""
+    return type(value) is datetime and value.tzinfo is None
+
+
+def json_bytes(value: Any) -> bytes | str:
+    """`value` as JSON: orjson's, or json.dumps' where orjson refuses (an integer beyond 64
+    bits, a key that is not a string)."""
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return json.dumps(value)

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from typing import Any
 
-from django.db.models import ExpressionWrapper, F, TextField
+from django.db.models import ExpressionWrapper, F, Model, TextField
 
 from api import json_text
 from records.object_schema import ObjectSchema
@@ -19,16 +19,36 @@ def record_payloads(
     links: dict[str, dict[str, str]] | None = None,
 ) -> list[dict[str, Any]]:
     """Payloads for a page of records (Record instances, or the rows of `payload_rows`): one
-    query for all their links, none per record; none at all when `links` were read with them."""
+    query for all their links, none per record; none at all when `links` were read with them.
+
+    A Record instance keeps its payload for the state it shows (its version): a write's
+    events and its answer show the same records, and build them once. The payloads are
+    shared, not copied: nothing changes one once built."""
+    shape = (meta, fields)
+    kept = [_kept(record, shape) for record in records] if links is None else [None]
+    if None not in kept:
+        return kept
     if not fields:
-        return [_payload(record, schema, None, meta=meta) for record in records]
-    values = [stored_values(record) for record in records]
+        payloads = [_payload(record, schema, None, meta=meta) for record in records]
+    else:
+        values = [stored_values(record) for record in records]
+        shown_links = linked_records(values, schema) if links is None else links
+        payloads = [
+            _payload(record, schema, represent_values(stored, schema, shown_links), meta=meta)
+            for record, stored in zip(records, values, strict=True)
+        ]
     if links is None:
-        links = linked_records(values, schema)
-    return [
-        _payload(record, schema, represent_values(stored, schema, links), meta=meta)
-        for record, stored in zip(records, values, strict=True)
-    ]
+        for record, payload in zip(records, payloads, strict=True):
+            if isinstance(record, Model):
+                record._kept_payload = (shape, record.version, payload)
+    return payloads
+
+
+def _kept(record: Any, shape: tuple[bool, bool]) -> dict[str, Any] | None:
+    kept = getattr(record, "_kept_payload", None) if isinstance(record, Model) else None
+    if kept is None or kept[0] != shape or kept[1] != record.version:
+        return None
+    return kept[2]
 
 
 def stored_values(record: Any) -> dict[str, Any]:

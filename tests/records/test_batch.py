@@ -371,3 +371,27 @@ def test_batch_results_have_the_status_each_operation_has_alone(schema, write_ap
     ]
     together = batch(write_api, operations, atomic=False)
     assert [r["status"] for r in together.data] == alone == [409, 400]
+
+
+def test_a_batch_stores_every_json_value_exactly_as_a_single_write_does(schema, write_api):
+    """The batch writes its rows with COPY and orjson; what orjson cannot write as json.dumps
+    does (an integer beyond 64 bits) still goes in exactly, and read back equals what was
+    sent, in the answer, on a GET and in the record's event."""
+    extra = {
+        "big": 123456789012345678901234567890,
+        "text": 'Zürich ✓ 𝄞 "quoted" \\ back',
+        "nested": [1.5, None, True, {"deep": [0.1, -2, 1e-7]}],
+    }
+    fields = {"extra": extra, "last_contact": "2026-01-02T03:04:05.678+02:00", "employees": 7}
+    response = batch(write_api, [{"op": "create", "name": "Exact", "fields": fields}])
+    assert response.status == 200, response.body
+    created = response.data[0]["data"]
+    single = create(write_api, name="Exact", fields=fields)
+    assert created["fields"] == single["fields"]
+    assert created["fields"]["extra"] == extra
+    assert created["fields"]["last_contact"] == "2026-01-02T01:04:05.678000Z"
+    fetched = write_api.get(f"/api/records/companies/{created['id']}").data
+    assert fetched == created
+    events = write_api.get("/api/events?type=record.created").data
+    event = next(e for e in events if e["data"]["id"] == created["id"])
+    assert event["data"] == created
