@@ -114,7 +114,7 @@ def markdown(results: dict[str, Any]) -> str:
             "| way | rows | seconds | rows/s |",
             "|---|---:|---:|---:|",
         ]
-        for way in ("batch", "copy", "single"):
+        for way in ("batch", "copy", "statements", "single"):
             w = writes.get(way) or {}
             lines.append(
                 f"| {w.get('label', way)} | {_n(w.get('rows'))} | {_n(w.get('seconds'), 2)} "
@@ -123,7 +123,9 @@ def markdown(results: dict[str, Any]) -> str:
         lines += [
             "",
             f"batch ÷ COPY: {_ratio(writes.get('batch_over_copy'))}; "
-            f"batch ÷ single: {_ratio(writes.get('batch_over_single'))}"
+            f"batch ÷ single: {_ratio(writes.get('batch_over_single'))}; "
+            f"batch ÷ its statements alone: {_ratio(writes.get('batch_over_statements'))}; "
+            f"its statements alone ÷ single: {_ratio(writes.get('statements_over_single'))}"
             + (f"; {writes['error']}" if writes.get("error") else ""),
             "",
         ]

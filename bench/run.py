@@ -332,43 +332,37 @@ def _writes(run: Run, api: Api, env: dict[str, str], loaded: load.Loaded) -> Non
         found["error"] = "the scratch object's background tasks did not finish"
         run.problem("writes: the scratch object's background tasks (indexes) did not finish")
     # The rates need no full count: single POSTs get what is left of 55 % of the share, COPY
-    # the rest.
+    # half the rest, the batch's statements alone the other half.
     budget = max(3.0, share * 0.55 - (time.monotonic() - started))
-    rows, seconds = _singles_within(api, loaded.company_ids, knobs.singles, budget)
-    found["single"] = {
-        "label": "single POSTs, one after another",
-        "rows": rows,
-        "seconds": round(seconds, 2),
-        "rows_per_second": round(rows / seconds, 1) if seconds else 0.0,
-    }
+    rows, seconds = writes.singles_within(api, loaded.company_ids, knobs.singles, budget)
+    found["single"] = writes.rate("single POSTs, one after another", rows, seconds)
     url = databases.url_for(databases.BASE)
-    budget = max(3.0, share - (time.monotonic() - started) - 3)
+    budget = max(3.0, (share - (time.monotonic() - started) - 3) / 2)
     rows, seconds = writes.copy(url, "bench", loaded.deals, seconds=budget)
-    found["copy"] = {
-        "label": "COPY into the records table",
-        "rows": rows,
-        "seconds": round(seconds, 2),
-        "rows_per_second": round(rows / seconds, 1) if seconds else 0.0,
-    }
+    found["copy"] = writes.rate("COPY into the records table", rows, seconds)
+    budget = max(3.0, share - (time.monotonic() - started) - 3)
+    rows, seconds = writes.statements(
+        url, "bench", loaded.deals, batch_size=knobs.batch_size, seconds=budget
+    )
+    found["statements"] = writes.rate(
+        f"the batch's statements alone: COPY of {knobs.batch_size:,} records and their "
+        "events, then a commit",
+        rows,
+        seconds,
+    )
     batch = found["batch"]["rows_per_second"]
     found["batch_over_copy"] = round(batch / found["copy"]["rows_per_second"], 4)
+    found["batch_over_statements"] = round(batch / found["statements"]["rows_per_second"], 4)
     if found["single"]["rows_per_second"]:
         found["batch_over_single"] = round(batch / found["single"]["rows_per_second"], 2)
+        found["statements_over_single"] = round(
+            found["statements"]["rows_per_second"] / found["single"]["rows_per_second"], 2
+        )
     run.say(
         f"  batch {batch:,.0f} rows/s, COPY {found['copy']['rows_per_second']:,.0f} rows/s, "
+        f"its statements alone {found['statements']['rows_per_second']:,.0f} rows/s, "
         f"single {found['single']['rows_per_second']:,.1f} rows/s"
     )
-
-
-def _singles_within(
-    api: Api, company_ids: list[str], count: int, budget: float
-) -> tuple[int, float]:
-    written, total = 0, 0.0
-    while written < count and total < budget:
-        rows, seconds = writes.singles(api, company_ids, min(25, count - written), start=written)
-        written += rows
-        total += seconds
-    return written, total
 
 
 def _locks(env: dict[str, str], key: str, path: Path) -> dict[str, Any]:
