@@ -17,6 +17,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -168,7 +169,10 @@ class Ceiling:
     @staticmethod
     def run(conn: psycopg.Connection, statements: list[str]) -> list[list[tuple]]:
         results = []
-        with conn.cursor() as cursor:
+        # The product sets planner settings for one transaction (SET LOCAL) around some
+        # reads: replayed in one transaction too, they hold for the same statements.
+        settings = any(sql.startswith("SET LOCAL") for sql in statements)
+        with conn.transaction() if settings else nullcontext(), conn.cursor() as cursor:
             for sql in statements:
                 cursor.execute(sql)
                 if cursor.description is not None:

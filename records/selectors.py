@@ -10,6 +10,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from api import plan_estimates
 from api.compiled_query import CompiledQuery
 from api.exceptions import InvalidParameterError, NotFoundError, shown
+from api.planner_settings import incremental_sorts_off
 from api.query import SortKey
 from api.recorded_statement import RecordedCount
 from api.tenancy import for_org
@@ -171,6 +172,7 @@ class RecordListing:
         matching: Callable[[], Any] | None = None,
         walked_rows: Callable[[], int | None] | None = None,
         walk_advantage: float = 1.0,
+        exact_order: bool = False,
     ) -> None:
         self.source = source
         self.counted = counted
@@ -178,6 +180,7 @@ class RecordListing:
         self.matching = matching
         self.walked_rows = walked_rows
         self.walk_advantage = walk_advantage  # how many walked rows cost one match found
+        self.exact_order = exact_order  # `source`'s order is one index's order, whole
         self.steps: tuple[tuple[str, tuple, dict], ...] = ()  # applied to a chosen reader
         self.total: int | None = None
         self._readers: dict[str, Any] = {}  # built readers, kept for the next page
@@ -208,7 +211,19 @@ class RecordListing:
         return rows
 
     def __getitem__(self, window: slice):
-        return self._reader(window.stop)[window]
+        reader = self._reader(window.stop)
+        if self.exact_order and reader is self.source:
+            # The walk, planned with no incremental sort. Its ORDER BY (object, id) is the
+            # object's own index order, but to the planner any index that starts with the
+            # object (its name's, its times') serves it too, if the records it reads are
+            # sorted by id within each object: with many objects on the platform it counts
+            # the matches in thousands of small groups, where there is one, and that plan
+            # reads and sorts every match of the object (106 ms instead of 0.7 for a page of
+            # 100,000 deals named "…99…"). Which one wins turned on the other organizations'
+            # objects and on each ANALYZE's sample.
+            with incremental_sorts_off(reader.db):
+                return list(reader[window])
+        return reader[window]
 
     def _reader(self, stop: int | None):
         if self.walked_rows is None or self.total is None or stop is None:
@@ -276,6 +291,7 @@ def record_listing(
             "matching": lambda: matches_sorted(queryset, schema, sort),
             "walked_rows": lambda: estimated_records(schema, archived),
             "walk_advantage": 10.0,
+            "exact_order": all(key.key == "id" for key in sort),
         }
     return RecordListing(source, queryset if counted is None else counted, **readers)
 

@@ -257,6 +257,13 @@ def test_the_triggers_read_the_statements_rows_not_the_records_table(db):
 
 
 DEALS = 100_000
+DEALS_OBJECT = {
+    "api_name": "deals",
+    "fields": [
+        {"api_name": "amount", "type": "number"},
+        {"api_name": "close_date", "type": "date"},
+    ],
+}
 
 
 def load_deals(org, obj: Object, count: int = DEALS) -> None:
@@ -308,13 +315,7 @@ def test_big_lists_use_the_indexes(org, make_key):
     from tests.conftest import ApiClient
 
     api = ApiClient(make_key(org, "admin")[1])
-    deals = {
-        "api_name": "deals",
-        "fields": [
-            {"api_name": "amount", "type": "number"},
-            {"api_name": "close_date", "type": "date"},
-        ],
-    }
+    deals = DEALS_OBJECT
     assert api.post("/api/objects", deals).status == 201
     load_deals(org, Object.objects.get(org=org, api_name="deals"))
 
@@ -342,13 +343,7 @@ def test_a_list_does_not_walk_past_other_objects_newer_records(org, other_org, m
     from tests.conftest import ApiClient
 
     api, other_api = (ApiClient(make_key(owner, "admin")[1]) for owner in (org, other_org))
-    deals = {
-        "api_name": "deals",
-        "fields": [
-            {"api_name": "amount", "type": "number"},
-            {"api_name": "close_date", "type": "date"},
-        ],
-    }
+    deals = DEALS_OBJECT
     for client in (api, other_api):
         assert client.post("/api/objects", deals).status == 201
     load_deals(org, Object.objects.get(org=org, api_name="deals"))
