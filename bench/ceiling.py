@@ -17,7 +17,6 @@ import re
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import nullcontext
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -169,10 +168,7 @@ class Ceiling:
     @staticmethod
     def run(conn: psycopg.Connection, statements: list[str]) -> list[list[tuple]]:
         results = []
-        # The product sets planner settings for one transaction (SET LOCAL) around some
-        # reads: replayed in one transaction too, they hold for the same statements.
-        settings = any(sql.startswith("SET LOCAL") for sql in statements)
-        with conn.transaction() if settings else nullcontext(), conn.cursor() as cursor:
+        with conn.cursor() as cursor:
             for sql in statements:
                 cursor.execute(sql)
                 if cursor.description is not None:
