@@ -22,25 +22,32 @@ from typing import Any
 from uuid import UUID
 
 import orjson
-from django.db import connections, router
+from django.db import connections, models, router
 from django.db.models import Field, JSONField, Model
 from psycopg.types.json import Jsonb
 
-# Django's internal type of a column -> the Python type that its preparation for PostgreSQL
-# returns unchanged.
-NATIVE_TYPES: dict[str, type] = {
-    "UUIDField": UUID,
-    "CharField": str,
-    "TextField": str,
-    "BooleanField": bool,
-    "IntegerField": int,
-    "PositiveIntegerField": int,
-    "SmallIntegerField": int,
-    "PositiveSmallIntegerField": int,
-    "BigIntegerField": int,
-    "FloatField": float,
-    "DateTimeField": datetime,
+# Django's own field classes (not subclasses, which may prepare values their own way) -> the
+# Python type that their preparation for PostgreSQL returns unchanged.
+NATIVE_TYPES: dict[type[Field], type] = {
+    models.UUIDField: UUID,
+    models.CharField: str,
+    models.TextField: str,
+    models.BooleanField: bool,
+    models.IntegerField: int,
+    models.PositiveIntegerField: int,
+    models.SmallIntegerField: int,
+    models.PositiveSmallIntegerField: int,
+    models.BigIntegerField: int,
+    models.FloatField: float,
+    models.DateTimeField: datetime,
 }
+# orjson writes these itself where json.dumps refuses them (a TypeError): passed through,
+# orjson refuses them too, and json.dumps then says what it always said.
+ORJSON_AS_JSON_DUMPS = (
+    orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
 
 
 def insert_new[M: Model](objs: Sequence[M]) -> None:
@@ -97,7 +104,7 @@ def _column(field: Field, connection: Any) -> Callable[[Model], Any]:
         def value_of(obj: Model) -> Any:
             return getattr(obj, attname)
 
-    if isinstance(field, JSONField) and field.encoder is None:
+    if type(field) is JSONField and field.encoder is None:
 
         def prepared_json(obj: Model) -> Any:
             value = value_of(obj)
@@ -107,8 +114,12 @@ def _column(field: Field, connection: Any) -> Callable[[Model], Any]:
 
         return prepared_json
 
-    target = field.target_field if field.is_relation else field
-    native = NATIVE_TYPES.get(target.get_internal_type())
+    if type(field) is models.ForeignKey:
+        native = NATIVE_TYPES.get(type(field.target_field))
+    else:
+        native = NATIVE_TYPES.get(type(field))
+    if native is None:
+        return lambda obj: field.get_db_prep_save(value_of(obj), connection)
 
     def prepared(obj: Model) -> Any:
         value = value_of(obj)
@@ -126,8 +137,12 @@ def _naive(value: Any) -> bool:
 
 def json_bytes(value: Any) -> bytes | str:
     """`value` as JSON: orjson's, or json.dumps' where orjson refuses (an integer beyond 64
-    bits, a key that is not a string)."""
+    bits, a key that is not a string, a type json.dumps refuses too). Two differences are
+    left, for values no document written here holds: orjson writes a UUID as its text where
+    json.dumps refuses it, and a NaN or an infinity as null where json.dumps writes a token
+    PostgreSQL refuses (numbers are checked finite when parsed, and the json type refuses
+    NaN)."""
     try:
-        return orjson.dumps(value)
+        return orjson.dumps(value, option=ORJSON_AS_JSON_DUMPS)
     except orjson.JSONEncodeError:
         return json.dumps(value)

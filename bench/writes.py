@@ -107,6 +107,7 @@ def statements(
     with psycopg.connect(database_url) as conn:
         listed, lines = _records(conn, org_slug, count)
         event_columns, events = _events(conn, org_slug, len(lines))
+        lines = lines[: len(events)]  # each record with its event, as the batch wrote them
         written = 0
         started = time.perf_counter()
         while written < len(lines) and (not written or time.perf_counter() - started < seconds):
@@ -186,8 +187,10 @@ def _new_ids(text: str, listed: str) -> list[str]:
     """COPY's text lines with a new time-ordered id in the `id` column."""
     id_column = listed.split(", ").index('"id"')
     lines = []
-    for line in text.splitlines(keepends=True):
-        cells = line.split("\t")
+    # COPY ends each row with a newline and escapes any other, but not the other characters
+    # str.splitlines() breaks lines at (U+2028, \x1c, …).
+    for row in text.split("\n")[:-1]:
+        cells = row.split("\t")
         cells[id_column] = str(uuid7())
-        lines.append("\t".join(cells))
+        lines.append("\t".join(cells) + "\n")
     return lines
