@@ -13,17 +13,13 @@ INCREMENTAL_SORTS_OFF = "SET LOCAL enable_incremental_sort = off"
 @contextmanager
 def incremental_sorts_off(using: str) -> Iterator[None]:
     """Reads inside are planned with no incremental sort; elsewhere than on PostgreSQL,
-    nothing changes. Outside a transaction they get one of their own. Inside one, the
-    setting holds until that ends: it only ever costs a later read some speed."""
+    nothing changes. Outside a transaction they get one of their own. Inside one (no
+    savepoint: the setting would outlive it anyway), the setting holds until that ends: it
+    only ever costs a later read some speed."""
     connection = connections[using]
     if connection.vendor != "postgresql":
         yield
         return
-    if connection.in_atomic_block:
-        with connection.cursor() as cursor:
-            cursor.execute(INCREMENTAL_SORTS_OFF)
-        yield
-        return
-    with transaction.atomic(using=using), connection.cursor() as cursor:
+    with transaction.atomic(using=using, savepoint=False), connection.cursor() as cursor:
         cursor.execute(INCREMENTAL_SORTS_OFF)
         yield

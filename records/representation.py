@@ -25,19 +25,22 @@ def record_payloads(
     events and its answer show the same records, and build them once. The payloads are
     shared, not copied: nothing changes one once built."""
     shape = (meta, fields)
-    kept = [_kept(record, shape) for record in records] if links is None else [None]
-    if None not in kept:
-        return kept
+    own_links = links is None  # links read elsewhere may be another state's: nothing kept
+    if own_links:
+        kept = [_kept(record, shape) for record in records]
+        if None not in kept:
+            return kept
     if not fields:
         payloads = [_payload(record, schema, None, meta=meta) for record in records]
     else:
         values = [stored_values(record) for record in records]
-        shown_links = linked_records(values, schema) if links is None else links
+        if own_links:
+            links = linked_records(values, schema)
         payloads = [
-            _payload(record, schema, represent_values(stored, schema, shown_links), meta=meta)
+            _payload(record, schema, represent_values(stored, schema, links), meta=meta)
             for record, stored in zip(records, values, strict=True)
         ]
-    if links is None:
+    if own_links:
         for record, payload in zip(records, payloads, strict=True):
             if isinstance(record, Model):
                 record._kept_payload = (shape, record.version, payload)
@@ -45,6 +48,7 @@ def record_payloads(
 
 
 def _kept(record: Any, shape: tuple[bool, bool]) -> dict[str, Any] | None:
+    """The payload `record` keeps for `shape` and its version, if any (rows keep none)."""
     kept = getattr(record, "_kept_payload", None) if isinstance(record, Model) else None
     if kept is None or kept[0] != shape or kept[1] != record.version:
         return None
